@@ -143,6 +143,11 @@ interface IntRule {
   outer: string;
   /** Narrower range of the code itself, with its message (checked after the outer one). */
   inner?: [bigint, bigint, string];
+  /**
+   * CPython's `_PyLong_AsByteArray` (big-endian `q`, `Q`) has written the low 8 bytes of the
+   * two's complement when it finds the overflow (except for a negative unsigned value).
+   */
+  partial?: boolean;
 }
 
 function rangeMessage(code: string, size: number, unsigned: boolean): string {
@@ -190,9 +195,9 @@ function intRule(code: string, mode: Mode): IntRule {
         return unsignedLong([0n, (1n << BigInt(size * 8)) - 1n, rangeMessage(code, size, true)]);
       }
       case "q":
-        return { lo: LONG_MIN, hi: SSIZE_MAX, outer: TOO_LARGE };
+        return { lo: LONG_MIN, hi: SSIZE_MAX, outer: TOO_LARGE, partial: true };
       case "Q":
-        return { lo: 0n, hi: ULONG_MAX, outer: TOO_LARGE };
+        return { lo: 0n, hi: ULONG_MAX, outer: TOO_LARGE, partial: true };
     }
   }
   // Native, and little-endian (which CPython serves with the native functions where the
@@ -316,7 +321,6 @@ function parse(fmt: string): Layout {
     if (num > (SSIZE_MAX - size) / itemSize) throw tooLong();
     const offset = Number(size);
     size += num * itemSize;
-    if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw tooLong();
     if (c === "s" || c === "p") {
       items++;
       codes.push({ code: c, offset, size: Number(num), repeat: 1 });
@@ -326,6 +330,8 @@ function parse(fmt: string): Layout {
       codes.push({ code: c, offset, size: entry.size, repeat: Number(num), rule });
     }
   }
+  // CPython allows sizes up to 2**63-1; JavaScript cannot address them, nor count them exactly.
+  if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw tooLong();
   return { size: Number(size), items, codes, mode };
 }
 
@@ -472,7 +478,10 @@ function packItem(
   if (code.rule) {
     const n = toInt(v);
     const rule = code.rule;
-    if (n < rule.lo || n > rule.hi) throw new StructError(rule.outer);
+    if (n < rule.lo || n > rule.hi) {
+      if (rule.partial && (rule.lo < 0n || n >= 0n)) writeInt(dv, at, code.size, little, n);
+      throw new StructError(rule.outer);
+    }
     if (rule.inner && (n < rule.inner[0] || n > rule.inner[1])) {
       throw new StructError(rule.inner[2]);
     }
