@@ -86,12 +86,17 @@ Deno.test({
 });
 
 Deno.test("a missing file is named and netbase is suggested", () => {
-  const path = "/nonexistent-sockspec/services";
-  const msg = pyError(() => getservbyname("http", undefined, { path }));
-  assert.match(msg, /^OSError: service\/proto not found/);
-  assert.match(msg, /\/nonexistent-sockspec\/services is missing/);
-  assert.match(msg, /netbase/);
-  assert.match(pyError(() => getprotobyname("tcp", { path })), /protocol not found.*netbase/);
+  const dir = Deno.makeTempDirSync({ prefix: "sockspec-netdb-" });
+  try {
+    const path = `${dir}/services`;
+    const msg = pyError(() => getservbyname("http", undefined, { path }));
+    assert.match(msg, /^OSError: service\/proto not found/);
+    assert.ok(msg.includes(`${path} is missing`), msg);
+    assert.match(msg, /netbase/);
+    assert.match(pyError(() => getprotobyname("tcp", { path })), /protocol not found.*netbase/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("a custom file: first match wins, aliases and comments count", () => {
