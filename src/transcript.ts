@@ -375,30 +375,26 @@ interface Expect {
 const DONE: Head = { t: "done" };
 const MAX_PATHS = 20_000;
 
-function expand(
-  items: readonly Item[],
-  i: number,
-  local: Capture[],
-  k: (local: Capture[]) => Head[],
-): Head[] {
-  if (i === items.length) return k(local);
+/** The heads for `items[i..]` followed by whatever `k` gives. */
+function expand(items: readonly Item[], i: number, k: () => Head[]): Head[] {
+  if (i === items.length) return k();
   const item = items[i];
-  const rest = (l: Capture[]) => expand(items, i + 1, l, k);
+  const rest = () => expand(items, i + 1, k);
   switch (item.kind) {
     case "line":
-      return [{ t: "line", line: item, next: (values) => rest([...local, ...values]) }];
+      return [{ t: "line", line: item, next: rest }];
     case "optional":
-      return [...expand(item.items, 0, local, rest), ...rest(local)];
+      return [...expand(item.items, 0, rest), ...rest()];
     case "oneOf":
-      return item.alternatives.flatMap((alt) => expand(alt, 0, local, rest));
+      return item.alternatives.flatMap((alt) => expand(alt, 0, rest));
     case "chunks":
-      return chunkHeads(item, new Uint8Array(0), 1, () => rest(local));
+      return chunkHeads(item, new Uint8Array(0), 1, rest);
     case "interleave": {
       const threads: Record<string, Head[]> = {};
       for (const [p, its] of Object.entries(item.processes)) {
-        threads[p] = expand(its, 0, [], () => [DONE]);
+        threads[p] = expand(its, 0, () => [DONE]);
       }
-      return interHeads(item, threads, new Set(), () => rest(local));
+      return interHeads(item, threads, new Set(), rest);
     }
   }
 }
@@ -472,12 +468,7 @@ function step(head: Head, text: string): Step[] {
   if (head.t === "line") {
     const m = head.line.regex.exec(text);
     if (!m) return [];
-    const values: Capture[] = [];
-    for (let i = 0; i < head.line.slots.length; i++) {
-      const value = parseSlot(head.line.slots[i].type, m[i + 1]);
-      if (value === undefined) return [];
-      values.push(value);
-    }
+    const values = head.line.slots.map((slot, i) => parseSlot(slot.type, m[i + 1]));
     return [{ heads: head.next(values), line: head.line, values }];
   }
   if (head.t !== "inter") return [];
@@ -545,7 +536,7 @@ function splitLines(text: string): string[] {
 
 function matchText(spec: Transcript, text: string): MatchResult {
   const lines = splitLines(text);
-  let paths: Path[] = expand(spec.items, 0, [], () => [DONE])
+  let paths: Path[] = expand(spec.items, 0, () => [DONE])
     .filter((h) => h.t !== "fail")
     .map((head) => ({ head, lines: [], captures: {} }));
   for (let i = 0; i < lines.length; i++) {
@@ -684,7 +675,7 @@ export function match(spec: Transcript, output: string | Record<string, string>)
 // ---------------------------------------------------------------------------------------
 // Python literals.
 
-function parseSlot(type: SlotType, raw: string): Capture | undefined {
+function parseSlot(type: SlotType, raw: string): Capture {
   switch (type) {
     case "bytes":
       return decodeLiteral(raw.slice(2, -1), true) as Uint8Array;
@@ -697,7 +688,7 @@ function parseSlot(type: SlotType, raw: string): Capture | undefined {
   }
 }
 
-function parseAddr(raw: string): PyAddr | undefined {
+function parseAddr(raw: string): PyAddr {
   if (raw === "") return { path: "" };
   if (raw[0] !== "(") return { path: decodeLiteral(raw.slice(1, -1), false) as string };
   const end = raw.lastIndexOf(raw[1]);
