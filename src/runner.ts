@@ -1,0 +1,310 @@
+/**
+ * Runs cases against targets: picks the cases that apply, skips those whose needs are not
+ * met (saying why), gives each case a private temp dir and a hard time limit, turns what
+ * `run` returns or throws into a verdict, attaches evidence, and always tears down every
+ * instance, connection and temp dir the case made.
+ *
+ * @example
+ * ```ts
+ * import { runAll } from "./runner.ts";
+ * import { allCases } from "../conformance/mod.ts";
+ * import { referenceTargets } from "./reference_targets.ts";
+ * const report = await runAll(referenceTargets(), allCases);
+ * console.log(report.targets.length);
+ * ```
+ * @module
+ */
+
+import {
+  type Case,
+  type CaseContext,
+  Failure,
+  familyOf,
+  type Outcome,
+  Skip,
+  TargetError,
+} from "./case.ts";
+import { EvidenceRecorder } from "./evidence.ts";
+import { errnoCode, errnoLine } from "./errno.ts";
+import { commandExists, type Target } from "./manifest.ts";
+import type { CaseResult, RunReport, TargetReport } from "./report.ts";
+import { VERSION } from "./report.ts";
+import { currentUid } from "./proc.ts";
+import { closeQuietly, connect, EofError, TimeoutError } from "./sockets.ts";
+import { type Instance, startInstance } from "./target.ts";
+
+/** Options for a run. */
+export interface RunOptions {
+  /** SHOULD failures fail the run. */
+  strict?: boolean;
+  /** Which cases to run (default: all that apply). */
+  select?: (c: Case) => boolean;
+  /** Aborting it stops the run after tearing down the current case (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called before each case. */
+  onCaseStart?: (target: Target, c: Case, index: number, total: number) => void;
+  /** Called after each case with its result. */
+  onResult?: (target: Target, result: CaseResult, index: number, total: number) => void;
+  /** Override every target's wait timeout (ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * The cases that apply to a target: same kind, and a transport the target declares.
+ *
+ * @example
+ * ```ts
+ * import { applicableCases } from "./runner.ts";
+ * import { allCases } from "../conformance/mod.ts";
+ * import { referenceTargets } from "./reference_targets.ts";
+ * applicableCases(referenceTargets()[0], allCases).length;
+ * ```
+ */
+export function applicableCases(target: Target, cases: readonly Case[]): Case[] {
+  return cases.filter((c) =>
+    c.kind === target.kind && (c.transport === undefined || target.transports.includes(c.transport))
+  );
+}
+
+/**
+ * Why a case cannot run here, or undefined when its needs are met.
+ *
+ * @example
+ * ```ts
+ * import { unmetNeed } from "./runner.ts";
+ * import { allCases } from "../conformance/mod.ts";
+ * import { referenceTargets } from "./reference_targets.ts";
+ * unmetNeed(allCases[0], referenceTargets()[0]);
+ * ```
+ */
+export function unmetNeed(c: Case, target: Target): string | undefined {
+  const needs = c.needs ?? {};
+  if ((needs.root || needs.netns) && currentUid() !== 0) return "needs root (run as uid 0)";
+  for (const cmd of [...(needs.commands ?? []), ...(needs.netns ? ["unshare", "ip"] : [])]) {
+    if (!commandExists(cmd)) return `needs the command '${cmd}' on PATH; install it`;
+  }
+  if (needs.python3 && !commandExists("python3")) return "needs python3 on PATH; install it";
+  if (needs.launch && !target.command) {
+    return "needs to start the target itself, but the manifest attaches to a running server (no command)";
+  }
+  for (const p of needs.properties ?? []) {
+    if (!(p in target.properties)) return `the manifest declares no properties.${p}`;
+  }
+  return undefined;
+}
+
+/**
+ * Runs one case against one target and returns its result. Never throws; never leaves an
+ * instance, connection or temp dir behind.
+ *
+ * @example
+ * ```ts
+ * import { runCase } from "./runner.ts";
+ * import { allCases } from "../conformance/mod.ts";
+ * import { referenceTargets } from "./reference_targets.ts";
+ * const result = await runCase(referenceTargets()[0], allCases[0]);
+ * console.log(result.verdict);
+ * ```
+ */
+export async function runCase(target: Target, c: Case, opts: RunOptions = {}): Promise<CaseResult> {
+  const started = performance.now();
+  const evidence = new EvidenceRecorder();
+  const result = (outcome: Outcome): CaseResult => ({
+    id: c.id,
+    family: familyOf(c.id),
+    requirement: c.requirement,
+    level: c.level,
+    verdict: outcome.verdict,
+    message: outcome.message,
+    observed: outcome.observed ?? {},
+    evidence: evidence.toJSON(),
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+  });
+  const why = unmetNeed(c, target);
+  if (why) return result({ verdict: "SKIP", message: why });
+
+  const timeoutMs = opts.timeoutMs ?? target.timeoutMs;
+  const hardMs = (c.timeoutMs ?? 4 * timeoutMs) + target.ready.timeoutMs;
+  const tmp = await Deno.makeTempDir({ prefix: "sockspec-" });
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onAbort);
+  const instances: Instance[] = [];
+  const resources: { close(): void }[] = [];
+  const deferred: (() => void | Promise<void>)[] = [];
+  let starts = 0;
+  const ctx: CaseContext = {
+    target: timeoutMs === target.timeoutMs ? target : { ...target, timeoutMs },
+    caseId: c.id,
+    timeoutMs,
+    signal: controller.signal,
+    tmp,
+    evidence,
+    async start(startOpts = {}) {
+      if (controller.signal.aborted) throw new TargetError("the case was stopped");
+      const dir = `${tmp}/${++starts}`;
+      await Deno.mkdir(dir);
+      const t0 = performance.now();
+      const instance = await startInstance(ctx.target, { ...startOpts, tmp: dir });
+      evidence.timing(`start${starts}Ms`, performance.now() - t0);
+      instances.push(instance);
+      return instance;
+    },
+    async connect(addr) {
+      return ctx.track(await connect(addr, timeoutMs));
+    },
+    track(resource) {
+      resources.push(resource);
+      return resource;
+    },
+    defer(fn) {
+      deferred.push(fn);
+    },
+  };
+
+  let outcome: Outcome;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const running = c.run(ctx);
+  running.catch(() => {});
+  try {
+    outcome = await Promise.race([
+      running,
+      new Promise<Outcome>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve({ verdict: "FAIL", message: `the case did not finish within ${hardMs} ms` }),
+          hardMs,
+        );
+      }),
+      new Promise<Outcome>((resolve) => {
+        if (opts.signal?.aborted) resolve({ verdict: "ERROR", message: "interrupted" });
+        opts.signal?.addEventListener(
+          "abort",
+          () => resolve({ verdict: "ERROR", message: "interrupted" }),
+        );
+      }),
+    ]);
+  } catch (err) {
+    outcome = outcomeOf(err, c);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+  for (const fn of deferred.reverse()) {
+    try {
+      await fn();
+    } catch (err) {
+      evidence.note(`cleanup step failed: ${(err as Error).message}`);
+    }
+  }
+  for (const r of resources) closeQuietly(r);
+  await Promise.all(instances.map((i) => i.stop()));
+  if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") {
+    const last = instances.at(-1);
+    if (last) evidence.tails(last.stdout.tail(), last.stderr.tail());
+    for (const i of instances) {
+      evidence.note(`target ${i.describe()}${i.argv ? `: ${i.argv.join(" ")}` : ""}`);
+    }
+  }
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  return result(outcome);
+}
+
+/**
+ * Runs the applicable, selected cases against one target, in order.
+ *
+ * @example
+ * ```ts
+ * import { runTarget } from "./runner.ts";
+ * import { allCases } from "../conformance/mod.ts";
+ * import { referenceTargets } from "./reference_targets.ts";
+ * const report = await runTarget(referenceTargets()[0], allCases);
+ * ```
+ */
+export async function runTarget(
+  target: Target,
+  cases: readonly Case[],
+  opts: RunOptions = {},
+): Promise<TargetReport> {
+  const started = performance.now();
+  const chosen = applicableCases(target, cases).filter((c) => opts.select?.(c) ?? true);
+  const results: CaseResult[] = [];
+  for (const [i, c] of chosen.entries()) {
+    if (opts.signal?.aborted) break;
+    opts.onCaseStart?.(target, c, i, chosen.length);
+    const r = await runCase(target, c, opts);
+    results.push(r);
+    opts.onResult?.(target, r, i, chosen.length);
+  }
+  return {
+    name: target.name,
+    kind: target.kind,
+    source: target.source,
+    description: target.description,
+    results,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * Runs every target in turn and returns the whole report.
+ *
+ * @example
+ * ```ts
+ * import { runAll } from "./runner.ts";
+ * import { allCases } from "../conformance/mod.ts";
+ * import { referenceTargets } from "./reference_targets.ts";
+ * const report = await runAll(referenceTargets(), allCases, { strict: true });
+ * ```
+ */
+export async function runAll(
+  targets: readonly Target[],
+  cases: readonly Case[],
+  opts: RunOptions = {},
+): Promise<RunReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const reports: TargetReport[] = [];
+  for (const target of targets) {
+    if (opts.signal?.aborted) break;
+    reports.push(await runTarget(target, cases, opts));
+  }
+  return {
+    formatVersion: 1,
+    tool: { name: "sockspec", version: VERSION },
+    runtime: {
+      deno: Deno.version.deno,
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      uid: currentUid(),
+    },
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    strict: opts.strict ?? false,
+    interrupted: opts.signal?.aborted ?? false,
+    targets: reports,
+  };
+}
+
+function outcomeOf(err: unknown, c: Case): Outcome {
+  if (err instanceof Failure) {
+    return { verdict: "FAIL", message: err.message, observed: err.observed };
+  }
+  if (err instanceof Skip) return { verdict: "SKIP", message: err.message };
+  if (err instanceof TargetError) return { verdict: "ERROR", message: err.message };
+  if (err instanceof Error && err.name === "AssertionError") {
+    return { verdict: "FAIL", message: err.message };
+  }
+  if (err instanceof TimeoutError || err instanceof EofError) {
+    return { verdict: "FAIL", message: err.message };
+  }
+  if (errnoCode(err)) {
+    return { verdict: "FAIL", message: `${errnoLine(err)} (${(err as Error).message})` };
+  }
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return {
+    verdict: "ERROR",
+    message: `case ${c.id} failed inside sockspec: ${text}; please report this`,
+  };
+}
