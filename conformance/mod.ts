@@ -1,0 +1,19 @@
+/**
+ * Every conformance case, in report order. One list feeds `deno test`, `sockspec check` and
+ * every reporter; each behaviour family adds its cases here.
+ *
+ * @example
+ * ```ts
+ * import { allCases } from "./mod.ts";
+ * console.log(allCases.filter((c) => c.level === "MUST").length);
+ * ```
+ * @module
+ */
+
+import type { Case } from "../src/case.ts";
+import { streamEchoCasesAll } from "./echo_stream.ts";
+
+/** Every case, in report order. Ids are unique (a test checks it). */
+export const allCases: readonly Case[] = [
+  ...streamEchoCasesAll,
+];

@@ -1,0 +1,102 @@
+/**
+ * The built-in reference targets: sockspec's own servers, started through its CLI with
+ * the fewest Deno permissions each needs. `sockspec check` with no `--target` runs these.
+ *
+ * @example
+ * ```ts
+ * import { referenceTargets } from "./reference_targets.ts";
+ * for (const t of referenceTargets()) console.log(t.name, t.kind, t.transports.join(","));
+ * ```
+ * @module
+ */
+
+import { parseManifest, type Target } from "./manifest.ts";
+
+/** The CLI module that reference targets run. */
+export const CLI_PATH: string = new URL("./cli.ts", import.meta.url).pathname;
+
+/**
+ * argv that runs `sockspec ARGS` in a child Deno with exactly `permissions`.
+ *
+ * @example
+ * ```ts
+ * import { sockspecCommand } from "./reference_targets.ts";
+ * sockspecCommand(["--allow-net=127.0.0.1"], ["serve", "echo", "--tcp", "{host}:{port}"]);
+ * ```
+ */
+export function sockspecCommand(permissions: string[], args: string[]): string[] {
+  return [
+    "{deno}",
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--unstable-net",
+    ...permissions,
+    CLI_PATH,
+    ...args,
+  ];
+}
+
+/**
+ * What a Unix socket server needs: read and write in its temp dir, and net access to its
+ * path and to the private name it binds first (see unix_listen.ts). Deno's net permission
+ * for Unix sockets takes exact paths.
+ */
+const UNIX_PERMS = [
+  "--allow-read={tmp}",
+  "--allow-write={tmp}",
+  "--allow-net=unix:{path},unix:{path}.bind/s",
+];
+
+/**
+ * The reference targets, one per behaviour and transport.
+ *
+ * @example
+ * ```ts
+ * import { referenceTargets } from "./reference_targets.ts";
+ * referenceTargets().map((t) => t.name); // ["reference-echo-tcp", ...]
+ * ```
+ */
+export function referenceTargets(): Target[] {
+  const manifests = [
+    {
+      name: "reference-echo-tcp",
+      description: "sockspec's stream echo server over TCP (IPv4), tutorial transcript on",
+      kind: "stream-echo",
+      transports: ["tcp"],
+      command: sockspecCommand(["--allow-net={host}"], [
+        "serve",
+        "echo",
+        "--tcp",
+        "{host}:{port}",
+        "--transcript",
+      ]),
+      properties: { chunkSize: 16, transcript: true },
+    },
+    {
+      name: "reference-echo-tcp6",
+      description: "sockspec's stream echo server over TCP on IPv6 loopback",
+      kind: "stream-echo",
+      transports: ["tcp"],
+      host: "::1",
+      command: sockspecCommand(["--allow-net=[::1]"], [
+        "serve",
+        "echo",
+        "--tcp",
+        "[{host}]:{port}",
+        "--transcript",
+      ]),
+      properties: { chunkSize: 16, transcript: true },
+    },
+    {
+      name: "reference-echo-unix",
+      description:
+        "sockspec's stream echo server over a Unix domain socket, tutorial transcript on",
+      kind: "stream-echo",
+      transports: ["unix"],
+      command: sockspecCommand(UNIX_PERMS, ["serve", "echo", "--unix", "{path}", "--transcript"]),
+      properties: { chunkSize: 16, transcript: true },
+    },
+  ];
+  return manifests.map((m) => parseManifest(m, "built-in"));
+}
