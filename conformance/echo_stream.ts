@@ -168,8 +168,8 @@ export function streamEchoCases(t: StreamTransport): Case[] {
         "The echo reassembles to the message whatever the client's read size (16 bytes at a time, and all at once).",
       async run(ctx) {
         const server = await ctx.start();
-        await echoOnce(ctx, server, t, TUTORIAL_MESSAGE, 16);
-        await echoOnce(ctx, server, t, TUTORIAL_MESSAGE, 65536);
+        closeQuietly(await echoOnce(ctx, server, t, TUTORIAL_MESSAGE, 16));
+        closeQuietly(await echoOnce(ctx, server, t, TUTORIAL_MESSAGE, 65536));
         return pass("reassembled both with 16-byte reads and with one large read");
       },
     },

@@ -1,0 +1,39 @@
+/**
+ * The conformance cases as Deno tests: one test per target, one step per case.
+ *
+ * By default the targets are the built-in references, and every applicable case must
+ * PASS. With `SOCKSPEC_TARGET=path/to/manifest.json` (several separated by `:`), the
+ * manifests' targets are tested instead: MUST cases must PASS, SHOULD and INFO results are
+ * printed but do not fail the test.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { allCases } from "./mod.ts";
+import { loadManifest, type Target } from "../src/manifest.ts";
+import { referenceTargets } from "../src/reference_targets.ts";
+import { applicableCases, runCase } from "../src/runner.ts";
+
+const external = Deno.env.get("SOCKSPEC_TARGET");
+const targets: Target[] = external
+  ? await Promise.all(external.split(":").filter(Boolean).map((f) => loadManifest(f)))
+  : referenceTargets();
+
+for (const target of targets) {
+  Deno.test(`${target.name} (${target.source})`, async (t) => {
+    for (const c of applicableCases(target, allCases)) {
+      await t.step(`${c.id} ${c.level}: ${c.requirement}`, async () => {
+        const r = await runCase(target, c);
+        const detail = `${target.name} ${c.id} ${r.verdict}: ${r.message}`;
+        if (!external) {
+          assert.equal(r.verdict, "PASS", `the reference must pass every case: ${detail}`);
+        } else if (c.level === "MUST") {
+          assert.ok(r.verdict === "PASS" || r.verdict === "SKIP", detail);
+        } else if (r.verdict !== "PASS") {
+          console.log(`  (${c.level}, not counted) ${detail}`);
+        }
+      });
+    }
+  });
+}
