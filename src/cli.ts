@@ -17,22 +17,27 @@ import { UsageError } from "./cli_args.ts";
 import { lookupCommand } from "./lookup_command.ts";
 import { ManifestError } from "./manifest.ts";
 import { echoClientMain, echoServeMain } from "./reference/echo_command.ts";
+import { recordClientMain, recordServeMain } from "./reference/record_command.ts";
 import { VERSION } from "./report.ts";
 
 /** A reference program that `serve` or `client` can run. */
-interface Program {
+export interface Program {
+  /** One line for the listing. */
   summary: string;
+  /** Runs it with its arguments; resolves with the exit code. */
   main(args: string[]): Promise<number>;
 }
 
 /** `sockspec serve KIND`: the reference servers. */
 export const SERVERS: Record<string, Program> = {
   echo: { summary: "stream echo server over TCP or a Unix socket (SPEC 1-3)", main: echoServeMain },
+  record: { summary: "packed record server, TCP or Unix socket (SPEC 6)", main: recordServeMain },
 };
 
 /** `sockspec client KIND`: the reference clients. */
 export const CLIENTS: Record<string, Program> = {
   echo: { summary: "stream echo client (SPEC 1-2)", main: echoClientMain },
+  record: { summary: "packed binary record client (SPEC 6)", main: recordClientMain },
 };
 
 /** The top-level help. */
