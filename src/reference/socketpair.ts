@@ -22,6 +22,9 @@
  *   --allow-env=NODE_V8_COVERAGE src/reference/socketpair.ts [--hold-ms N] [--timeout-ms N]
  * ```
  *
+ * The built-in target `reference-socketpair` (src/reference_targets.ts) runs it this way,
+ * with `--timeout-ms 3000`, against the `program/socketpair/N` cases.
+ *
  * `--allow-run` must name the resolved executable (`Deno.execPath()`, not a symlink such as
  * `/usr/local/bin/deno`). `--allow-env=NODE_V8_COVERAGE` is there because Deno's
  * `child_process.spawn` reads that variable even when given an explicit environment. The
@@ -41,6 +44,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { Socket } from "node:net";
 import { bytesRepr } from "../repr.ts";
+import { withTimeout } from "../sockets.ts";
 
 /** The parent's message. */
 export const PING: Uint8Array = new TextEncoder().encode("ping");
@@ -86,15 +90,6 @@ export function parseArgs(args: string[]): SocketpairArgs {
   return out;
 }
 
-/** Resolves with `promise`, or rejects with `what` after `ms` milliseconds. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** One `recv(1024)`: the first chunk that arrives, or empty bytes at end of stream. */
 function receive(socket: Socket): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
@@ -133,10 +128,14 @@ async function runChild(args: SocketpairArgs): Promise<number> {
   const socket = new Socket({ fd: 3, allowHalfOpen: true, readable: true, writable: true });
   socket.pause();
   console.log("in child, waiting for message");
-  const message = await within(receive(socket), args.timeoutMs, "waiting for the parent's message");
+  const message = await withTimeout(
+    receive(socket),
+    args.timeoutMs,
+    "waiting for the parent's message",
+  );
   console.log(`message from parent: ${bytesRepr(message)}`);
   if (args.holdMs > 0) await new Promise((r) => setTimeout(r, args.holdMs));
-  await within(sendAndEnd(socket, PONG), args.timeoutMs, "sending the answer to the parent");
+  await withTimeout(sendAndEnd(socket, PONG), args.timeoutMs, "sending the answer to the parent");
   socket.destroy();
   return 0;
 }
@@ -164,14 +163,18 @@ async function runParent(args: SocketpairArgs): Promise<number> {
     if (!socket) throw new Error("the child has no fd 3: spawn did not create the socket pair");
     console.log("in parent, sending message");
     socket.write(PING);
-    const response = await within(
+    const response = await withTimeout(
       receive(socket),
       args.timeoutMs,
       "waiting for the child's answer",
     );
     console.log(`response from child: ${bytesRepr(response)}`);
     socket.destroy();
-    const { code, signal } = await within(status, args.timeoutMs, "waiting for the child to exit");
+    const { code, signal } = await withTimeout(
+      status,
+      args.timeoutMs,
+      "waiting for the child to exit",
+    );
     if (code === 0) return 0;
     console.error(`socketpair: child ${child.pid} failed: exit code ${code}, signal ${signal}`);
     return 1;
