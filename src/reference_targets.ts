@@ -38,6 +38,20 @@ export function sockspecCommand(permissions: string[], args: string[]): string[]
 }
 
 /**
+ * The reference socketpair program (SPEC 7). Its target runs this module directly with
+ * `--allow-run={deno}` (the child) and `--allow-env=NODE_V8_COVERAGE`: it is a program that
+ * runs to completion, not a `sockspec serve` server.
+ *
+ * @example
+ * ```ts
+ * import { SOCKETPAIR_PATH } from "./reference_targets.ts";
+ * SOCKETPAIR_PATH.endsWith("/reference/socketpair.ts"); // true
+ * ```
+ */
+export const SOCKETPAIR_PATH: string =
+  new URL("./reference/socketpair.ts", import.meta.url).pathname;
+
+/**
  * What a Unix socket server needs: read and write in its temp dir, and net access to its
  * path and to the private name it binds first (see unix_listen.ts). Deno's net permission
  * for Unix sockets takes exact paths.
@@ -96,6 +110,24 @@ export function referenceTargets(): Target[] {
       transports: ["unix"],
       command: sockspecCommand(UNIX_PERMS, ["serve", "echo", "--unix", "{path}", "--transcript"]),
       properties: { chunkSize: 16, transcript: true },
+    },
+    {
+      name: "reference-socketpair",
+      description:
+        "sockspec's socketpair program: parent and child, ping/pong over an AF_UNIX pair",
+      kind: "program",
+      command: [
+        "{deno}",
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--no-config",
+        "--allow-run={deno}",
+        "--allow-env=NODE_V8_COVERAGE",
+        SOCKETPAIR_PATH,
+        "--timeout-ms",
+        "3000",
+      ],
     },
   ];
   return manifests.map((m) => parseManifest(m, "built-in"));
