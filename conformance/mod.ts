@@ -13,9 +13,11 @@
 import type { Case } from "../src/case.ts";
 import { streamEchoCasesAll } from "./echo_stream.ts";
 import { programCases } from "./program.ts";
+import { namesCases } from "./names.ts";
 
 /** Every case, in report order. Ids are unique (a test checks it). */
 export const allCases: readonly Case[] = [
   ...streamEchoCasesAll,
   ...programCases,
+  ...namesCases,
 ];

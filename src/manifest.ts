@@ -56,11 +56,23 @@ export interface Properties {
   client?: string[];
   /** The multicast group the target joins. */
   group?: string;
+  /** A runtime target's services database, read instead of `/etc/services` (a path). */
+  servicesFile?: string;
+  /** A runtime target's protocols database, read instead of `/etc/protocols` (a path). */
+  protocolsFile?: string;
+  /** A runtime target's hosts file: names resolve from it, not the system resolver (a path). */
+  hostsFile?: string;
+  /** A module exporting `inetAton`, `inetNtoa`, `inetPton`, `inetNtop` to check (a path). */
+  inetModule?: string;
 }
 
-/** The type of each known property, used to validate manifests. */
+/**
+ * The type of each known property, used to validate manifests. A `path` may use `{dir}`
+ * (only); a relative one is taken relative to the manifest's directory. Both are resolved
+ * when the manifest is read.
+ */
 export const PROPERTY_TYPES: Readonly<
-  Record<keyof Properties, "int" | "bool" | "string" | "argv" | string[]>
+  Record<keyof Properties, "int" | "bool" | "string" | "argv" | "path" | string[]>
 > = {
   chunkSize: "int",
   transcript: "bool",
@@ -71,6 +83,10 @@ export const PROPERTY_TYPES: Readonly<
   reply: "bool",
   client: "argv",
   group: "string",
+  servicesFile: "path",
+  protocolsFile: "path",
+  hostsFile: "path",
+  inetModule: "path",
 };
 
 /** A validated manifest: everything the harness needs to run cases against a target. */
@@ -288,8 +304,11 @@ export function parseManifest(json: unknown, file: string): Target {
     throw err("ready.timeoutMs", "must be a positive whole number of ms");
   }
 
+  const slash = file.lastIndexOf("/");
+  const dir = slash < 0 ? "." : file.slice(0, slash) || "/";
   const properties = json.properties ?? {};
   if (!isObject(properties)) throw err("properties", "must be an object");
+  const resolved: Record<string, unknown> = { ...properties };
   for (const [key, value] of Object.entries(properties)) {
     const type = PROPERTY_TYPES[key as keyof Properties];
     if (type === undefined) {
@@ -302,7 +321,7 @@ export function parseManifest(json: unknown, file: string): Target {
       ? isPositiveInt(value)
       : type === "bool"
       ? typeof value === "boolean"
-      : type === "string"
+      : type === "string" || type === "path"
       ? typeof value === "string"
       : type === "argv"
       ? isArgv(value)
@@ -315,6 +334,14 @@ export function parseManifest(json: unknown, file: string): Target {
     }
     if (type === "argv") {
       (value as string[]).forEach((a, i) => checkPlaceholders(a, `properties.${key}[${i}]`, err));
+    }
+    if (type === "path") {
+      const other = /\{(?!dir\})[^{}]*\}/.exec(value as string);
+      if (other) {
+        throw err(`properties.${key}`, `only {dir} may be used in a path, not ${other[0]}`);
+      }
+      const path = (value as string).replaceAll("{dir}", dir);
+      resolved[key] = path.startsWith("/") || dir === "." ? path : `${dir}/${path}`;
     }
   }
   if (typeof properties.mode === "string" && !/^0?[0-7]{3}$/.test(properties.mode)) {
@@ -338,7 +365,6 @@ export function parseManifest(json: unknown, file: string): Target {
   if (json.description !== undefined && typeof json.description !== "string") {
     throw err("description", "must be a string");
   }
-  const slash = file.lastIndexOf("/");
   return {
     name,
     description: json.description as string | undefined,
@@ -352,13 +378,13 @@ export function parseManifest(json: unknown, file: string): Target {
       pattern: ready.pattern as string | undefined,
       timeoutMs: readyTimeout,
     },
-    properties: properties as Properties,
+    properties: resolved as Properties,
     env: env as Record<string, string>,
     cwd,
     timeoutMs,
     killGraceMs,
     source: file,
-    dir: slash < 0 ? "." : file.slice(0, slash) || "/",
+    dir,
   };
 }
 

@@ -129,6 +129,12 @@ export function referenceTargets(): Target[] {
         "3000",
       ],
     },
+    {
+      name: "reference-runtime",
+      description:
+        "the runtime sockspec runs on: its services, protocols and resolver, and the address helpers",
+      kind: "runtime",
+    },
   ];
   return manifests.map((m) => parseManifest(m, "built-in"));
 }
