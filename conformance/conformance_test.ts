@@ -1,8 +1,9 @@
 /**
  * The conformance cases as Deno tests: one test per target, one step per case.
  *
- * By default the targets are the built-in references, and every applicable case must
- * PASS. With `SOCKSPEC_TARGET=path/to/manifest.json` (several separated by `:`), the
+ * By default the targets are the built-in references, and every applicable MUST and SHOULD
+ * case must PASS (INFO cases must observe their value; a value that differs from SPEC, such
+ * as Debian's `imap2` for port 143, is printed). With `SOCKSPEC_TARGET=path/to/manifest.json` (several separated by `:`), the
  * manifests' targets are tested instead: MUST cases must PASS, SHOULD and INFO results are
  * printed but do not fail the test.
  *
@@ -26,8 +27,13 @@ for (const target of targets) {
       await t.step(`${c.id} ${c.level}: ${c.requirement}`, async () => {
         const r = await runCase(target, c);
         const detail = `${target.name} ${c.id} ${r.verdict}: ${r.message}`;
-        if (!external) {
+        if (!external && c.level !== "INFO") {
           assert.equal(r.verdict, "PASS", `the reference must pass every case: ${detail}`);
+        } else if (!external) {
+          // INFO reports the environment (on Debian getservbyport(143) is 'imap2'): it never
+          // fails a run, but it must be able to observe its value.
+          assert.notEqual(r.verdict, "ERROR", detail);
+          if (r.verdict !== "PASS") console.log(`  (INFO, not counted) ${detail}`);
         } else if (c.level === "MUST") {
           assert.ok(r.verdict === "PASS" || r.verdict === "SKIP", detail);
         } else if (r.verdict !== "PASS") {
