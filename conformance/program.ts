@@ -23,7 +23,6 @@ import { bytesRepr } from "../src/repr.ts";
 import { sleep } from "../src/sockets.ts";
 import type { Instance } from "../src/target.ts";
 import {
-  type Interleave,
   interleave,
   match,
   socketpairTranscript,
@@ -44,31 +43,6 @@ export const RESPONSE_LINE: string = `response from child: ${bytesRepr(encoder.e
  * is not left behind.
  */
 export const LEFTOVER_GRACE_MS = 300;
-
-/**
- * SPEC 7's transcript as the cases check it: {@linkcode socketpairTranscript} (each
- * process's lines in order, `message from parent` before `response from child`, anything
- * else interleaved) plus the causal constraint that the parent's first line comes before the
- * child's `message from parent` (the parent prints it before it sends): so the two first
- * lines are always the two start lines, in either of the documented orders.
- *
- * @example
- * ```ts
- * import { match } from "../src/transcript.ts";
- * import { socketpairProgramTranscript } from "./program.ts";
- * const out = "in child, waiting for message\nin parent, sending message\n" +
- *   "message from parent: b'ping'\nresponse from child: b'pong'\n";
- * match(socketpairProgramTranscript(), out).ok; // true
- * ```
- */
-export function socketpairProgramTranscript(): Transcript {
-  const tutorial = socketpairTranscript().items[0] as Interleave;
-  const processes = Object.fromEntries(
-    Object.entries(tutorial.processes).map(([p, items]) => [p, [...items]]),
-  );
-  const before = tutorial.before.map(([a, b]): [string, string] => [a, b]);
-  return transcript([interleave(processes, { before: [["parent-start", "message"], ...before] })]);
-}
 
 function outputLines(output: string): string[] {
   const lines = output.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
@@ -136,7 +110,7 @@ export function checkExchange(output: string): Outcome {
       })`,
     );
   }
-  const result = match(socketpairProgramTranscript(), output);
+  const result = match(socketpairTranscript(), output);
   const where = result.ok ? "" : `; ${result.message}`;
   return fail(
     `no line ${missing.map(([l, p]) => `${JSON.stringify(l)} (${p})`).join(" and no line ")} ` +
@@ -146,7 +120,7 @@ export function checkExchange(output: string): Outcome {
 
 /**
  * Judges the order: every line fits SPEC 7's transcript
- * ({@linkcode socketpairProgramTranscript}); both orders of the two first lines fit. A FAIL
+ * ({@linkcode socketpairTranscript}); both orders of the two first lines fit. A FAIL
  * quotes the matcher: the first line that does not fit and the lines expected there.
  *
  * @example
@@ -157,7 +131,7 @@ export function checkExchange(output: string): Outcome {
  * ```
  */
 export function checkOrder(output: string): Outcome {
-  const result = match(socketpairProgramTranscript(), output);
+  const result = match(socketpairTranscript(), output);
   if (!result.ok) return fail(result.message);
   const first = result.lines[0].process ?? "";
   return pass(`all ${result.lines.length} lines fit SPEC 7, the ${first}'s start line first`, {
