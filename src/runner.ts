@@ -130,6 +130,9 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   const onAbort = () => controller.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", onAbort);
   const instances: Instance[] = [];
+  // Starts still waiting for readiness: the teardown waits for them (they end at once when
+  // the case is stopped), so an instance that comes up late is torn down too, never leaked.
+  const starting = new Set<Promise<unknown>>();
   const resources: { close(): void }[] = [];
   const deferred: (() => void | Promise<void>)[] = [];
   let starts = 0;
@@ -145,9 +148,20 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       const dir = `${tmp}/${++starts}`;
       await Deno.mkdir(dir);
       const t0 = performance.now();
-      const instance = await startInstance(ctx.target, { ...startOpts, tmp: dir });
+      const pending = startInstance(ctx.target, {
+        ...startOpts,
+        tmp: dir,
+        signal: controller.signal,
+      }).then((instance) => {
+        instances.push(instance);
+        return instance;
+      });
+      const settled = pending.then(() => {}, () => {});
+      starting.add(settled);
+      settled.then(() => starting.delete(settled));
+      const instance = await pending;
       evidence.timing(`start${starts}Ms`, performance.now() - t0);
-      instances.push(instance);
+      if (controller.signal.aborted) throw new TargetError("the case was stopped");
       return instance;
     },
     async connect(addr) {
@@ -199,6 +213,18 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     }
   }
   for (const r of resources) closeQuietly(r);
+  await Promise.all([...starting]);
+  // A FAIL or ERROR whose server stopped by itself (crashed, exited) says so. A server that
+  // died just now (its reset is what failed the case) gets a moment to be reaped.
+  const failed = outcome.verdict === "FAIL" || outcome.verdict === "ERROR";
+  const server = target.kind !== "program" && target.kind !== "runtime";
+  const unsignalled = instances.filter((i) => !i.signalled);
+  if (failed && server) await Promise.all(unsignalled.map((i) => i.waitExit(20)));
+  const exited = unsignalled.filter((i) => !i.running);
+  if (failed && server && exited.length > 0) {
+    const how = exited.map((i) => i.describe()).join("; ");
+    outcome = { ...outcome, message: `${outcome.message} (the target stopped by itself: ${how})` };
+  }
   await Promise.all(instances.map((i) => i.stop()));
   if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") {
     const last = instances.at(-1);

@@ -50,6 +50,11 @@ export interface StartOptions {
   wait?: boolean;
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /**
+   * Aborting it gives up the start: the wait for readiness ends at once, the process is torn
+   * down and {@linkcode startInstance} throws a {@linkcode TargetError}.
+   */
+  signal?: AbortSignal;
 }
 
 /** Linux's limit on a Unix socket path, in bytes. */
@@ -188,6 +193,7 @@ export class Instance {
   status?: Deno.CommandStatus;
   #child?: Deno.ChildProcess;
   #exited: Promise<Deno.CommandStatus | undefined>;
+  #signalled = false;
 
   /**
    * Wraps a spawned child (or none, for an attached target). Use {@linkcode startInstance}.
@@ -228,6 +234,14 @@ export class Instance {
   /** True while the started process has not exited (always true when attached). */
   get running(): boolean {
     return this.status === undefined;
+  }
+
+  /**
+   * True once sockspec has sent the target a signal ({@linkcode Instance.kill} or
+   * {@linkcode Instance.stop}): an exit without it means the target stopped by itself.
+   */
+  get signalled(): boolean {
+    return this.#signalled;
   }
 
   /**
@@ -285,6 +299,7 @@ export class Instance {
   kill(signal: Deno.Signal = "SIGTERM"): void {
     const pid = this.pid;
     if (pid === undefined) return;
+    this.#signalled = true;
     try {
       Deno.kill(-pid, signal);
     } catch {
@@ -333,11 +348,18 @@ export class Instance {
       }
     }
     this.kill("SIGKILL");
-    for (const pid of this.leftovers()) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // gone
+    // Anything left in its session (other process groups included) is killed too; a few
+    // rounds, in case something forked while the previous round was killing.
+    for (let round = 0; round < 5; round++) {
+      const left = this.leftovers();
+      if (left.length === 0) break;
+      if (round > 0) await sleep(20);
+      for (const pid of left) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
       }
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -386,13 +408,16 @@ export async function startInstance(
   target: Target,
   opts: StartOptions & { tmp: string },
 ): Promise<Instance> {
-  const { tmp } = opts;
+  const { tmp, signal } = opts;
+  const stopped = () =>
+    new TargetError(`target '${target.name}': the start was given up (the case was stopped)`);
+  if (signal?.aborted) throw stopped();
   const needsPath = target.transports.some((t) => t === "unix" || t === "unixgram");
   const needsPort = target.transports.some((t) => t === "tcp" || t === "udp");
   if (!target.command) {
     const where = { port: target.attach?.port, path: target.attach?.path };
     const instance = new Instance(target, tmp, where);
-    if (opts.wait !== false) await waitReady(instance);
+    if (opts.wait !== false) await waitReady(instance, signal);
     return instance;
   }
   const path = opts.path ?? (needsPath ? `${tmp}/sock` : undefined);
@@ -438,17 +463,20 @@ export async function startInstance(
   const instance = new Instance(target, tmp, { port, path }, child, argv);
   if (opts.wait !== false) {
     try {
-      await waitReady(instance);
+      await waitReady(instance, signal);
     } catch (err) {
       await instance.stop();
+      if (signal?.aborted) throw stopped();
       const tail = instance.stderr.tail(1024).trim();
-      throw new TargetError(`${(err as Error).message}${tail ? `; stderr tail:\n${tail}` : ""}`);
+      throw new TargetError(
+        `${(err as Error).message}${tail ? ` Its stderr ends with:\n${tail}` : ""}`,
+      );
     }
   }
   return instance;
 }
 
-async function waitReady(instance: Instance): Promise<void> {
+async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void> {
   const { target } = instance;
   const { kind, pattern, timeoutMs } = target.ready;
   const deadline = Date.now() + timeoutMs;
@@ -460,14 +488,22 @@ async function waitReady(instance: Instance): Promise<void> {
     );
   if (kind === "none") return;
   if (kind === "stdout") {
+    let onAbort = () => {};
+    const aborted = new Promise<boolean>((resolve) => {
+      onAbort = () => resolve(false);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
     const ok = await Promise.race([
       instance.stdout.waitFor(new RegExp(pattern!, "m"), timeoutMs),
       instance.waitExit(timeoutMs).then((s) => (s ? false : new Promise<boolean>(() => {}))),
-    ]);
+      aborted,
+    ]).finally(() => signal?.removeEventListener("abort", onAbort));
+    if (signal?.aborted) throw notReady("the case was stopped");
     if (!ok) throw notReady(instance.running ? "no matching line" : instance.describe());
     return;
   }
   while (Date.now() < deadline) {
+    if (signal?.aborted) throw notReady("the case was stopped");
     if (!instance.running) throw notReady(instance.describe());
     if (await isReady(instance, kind)) return;
     await sleep(20);
