@@ -1,0 +1,151 @@
+/**
+ * A run report built in memory for the reporter tests: three targets and one result of
+ * every kind (PASS, MUST FAIL with evidence, ERROR, SKIP, SHOULD warning, INFO problem,
+ * expected FAIL, unexpected PASS, expectation mismatch), with text that needs escaping in
+ * every format (`<`, `&`, quotes, backticks, `|`, control characters, `</script>`).
+ *
+ * @example
+ * ```ts
+ * import { sampleReport } from "./testdata/sample_report.ts";
+ * const report = sampleReport();
+ * console.log(report.targets.length); // 3
+ * ```
+ * @module
+ */
+
+import type { Level, Observed, Verdict } from "../case.ts";
+import { describeBytes, type Evidence } from "../evidence.ts";
+import type { CaseResult, RunReport } from "../report.ts";
+
+const enc = new TextEncoder();
+
+function result(
+  id: string,
+  level: Level,
+  verdict: Verdict,
+  message: string,
+  extra: Partial<CaseResult> = {},
+  evidence: Partial<Evidence> = {},
+  observed: Record<string, Observed> = {},
+): CaseResult {
+  return {
+    id,
+    family: id.slice(0, id.lastIndexOf("/")),
+    requirement: `Requirement of ${id}: the echo comes back <exactly> & "byte-exact".`,
+    level,
+    verdict,
+    message,
+    observed,
+    evidence: { bytes: [], timings: { start1Ms: 12.5 }, notes: [], ...evidence },
+    durationMs: 100 + id.length,
+    ...extra,
+  };
+}
+
+/**
+ * The sample report. Expected counts: total 14; passed 6, failed 3 (FAIL, ERROR,
+ * message mismatch), skipped 1, expected 1, unexpected passes 1, SHOULD warnings 1,
+ * INFO problems 1.
+ *
+ * @example
+ * ```ts
+ * import { sampleReport } from "./testdata/sample_report.ts";
+ * sampleReport().targets.map((t) => t.name); // ["my-echo-tcp", "my-echo-unix", "broken-echo"]
+ * ```
+ */
+export function sampleReport(): RunReport {
+  const sent = enc.encode("This is the message.  It will be repeated.");
+  const got = enc.encode("This is the mess\x00\x1b[31m</script><b>|`x`|");
+  return {
+    formatVersion: 1,
+    tool: { name: "sockspec", version: "0.1.0" },
+    runtime: { deno: "2.9.6", os: "linux", arch: "x86_64", uid: 1000 },
+    startedAt: "2026-01-02T03:04:05.678Z",
+    durationMs: 4321,
+    strict: false,
+    interrupted: false,
+    targets: [
+      {
+        name: "my-echo-tcp",
+        kind: "stream-echo",
+        source: "/srv/targets/my-echo-tcp.json",
+        description: "a TCP echo server <v2> & friends",
+        durationMs: 1500,
+        results: [
+          result("echo/tcp/1", "MUST", "PASS", "42 bytes echoed exactly"),
+          result(
+            "echo/tcp/2",
+            "MUST",
+            "FAIL",
+            "echo differs: first difference at byte 16: sent b'age.  It', got b'\\x00\\x1b[31m</'",
+            {},
+            {
+              bytes: [describeBytes("sent", sent), describeBytes("received", got)],
+              notes: ["target pid 4242, killed by SIGTERM: python3 echo.py"],
+              transcript: "starting up on 127.0.0.1 port 10000\nwaiting for a connection\n",
+              stdoutTail: "received b'This is the mess'\nsending data back to the client\n",
+              stderrTail:
+                'Traceback (most recent call last):\n  File "echo.py", line 9\nOSError: [Errno 32] Broken pipe \x07 <script>alert(1)</script>\n',
+            },
+          ),
+          result(
+            "echo/tcp/3",
+            "MUST",
+            "ERROR",
+            "target 'my-echo-tcp' did not become ready within 5000 ms",
+          ),
+          result(
+            "echo/tcp/9",
+            "SHOULD",
+            "FAIL",
+            "a second client was not served while the first stayed connected",
+          ),
+          result("echo/tcp/10", "INFO", "PASS", "largest read was 16 bytes", {}, {}, {
+            chunkSize: 16,
+          }),
+        ],
+      },
+      {
+        name: "my-echo-unix",
+        kind: "stream-echo",
+        source: "/srv/targets/my-echo-unix.json",
+        durationMs: 900,
+        results: [
+          result("echo/unix/1", "MUST", "PASS", "42 bytes echoed exactly"),
+          result("echo/unix/3", "MUST", "SKIP", "the manifest declares no properties.chunkSize"),
+          result("echo/unix/10", "INFO", "FAIL", "cannot read the chunk size: no transcript"),
+        ],
+      },
+      {
+        name: "broken-echo",
+        kind: "stream-echo",
+        source: "/srv/targets/broken-echo.json",
+        durationMs: 1900,
+        results: [
+          result("echo/tcp/1", "MUST", "FAIL", "echo ended after 32 of 42 bytes", {
+            expected: "FAIL",
+          }),
+          result("echo/tcp/2", "MUST", "PASS", "the echo reassembles", { expected: "FAIL" }),
+          result("echo/tcp/3", "MUST", "FAIL", "echo differs at byte 3", {
+            expected: "FAIL",
+            expectedMessage: "stalled",
+          }),
+          result("echo/tcp/4", "MUST", "PASS", "1 MiB came back", { expected: "PASS" }),
+          result(
+            "echo/tcp/10",
+            "INFO",
+            "PASS",
+            "largest read was 6 bytes",
+            {
+              expected: "PASS",
+              expectedObserved: { chunkSize: 6 },
+            },
+            {},
+            { chunkSize: 6 },
+          ),
+          result("echo/tcp/11", "MUST", "PASS", "transcript fits"),
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Schema validators for the report tests: the JSON report against
+ * `schemas/sockspec-report.schema.json` (ajv 8, strict mode), and JUnit XML against
+ * `schemas/junit.xsd` (`xmllint` from Debian's libxml2-utils).
+ *
+ * @example
+ * ```ts
+ * import { reportValidator, xmllint } from "./testdata/validators.ts";
+ * const validate = await reportValidator();
+ * validate(JSON.parse(await Deno.readTextFile("report.json"))); // [] when valid
+ * if (xmllint.available) await xmllint.validate("junit.xml"); // [] when valid
+ * ```
+ * @module
+ */
+
+import { Ajv2020 } from "npm:ajv@8.17.1/dist/2020.js";
+import { commandExists } from "../manifest.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+/**
+ * A validator for the JSON report schema: returns the errors (empty when valid). ajv runs
+ * in strict mode, so an unknown keyword or a malformed schema is an error too.
+ *
+ * @example
+ * ```ts
+ * import { reportValidator } from "./testdata/validators.ts";
+ * (await reportValidator())({}); // ["/ must have required property 'formatVersion'", ...]
+ * ```
+ */
+export async function reportValidator(): Promise<(doc: unknown) => string[]> {
+  const schema = JSON.parse(
+    await Deno.readTextFile(`${root}schemas/sockspec-report.schema.json`),
+  );
+  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+  ajv.addFormat("date-time", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  const validate = ajv.compile(schema);
+  return (doc) =>
+    validate(doc)
+      ? []
+      : (validate.errors ?? []).map((e: { instancePath: string; message?: string }) =>
+        `${e.instancePath || "/"} ${e.message}`
+      );
+}
+
+/** JUnit XML validation with `xmllint --schema schemas/junit.xsd`. */
+export const xmllint = {
+  /** Whether `xmllint` is on PATH. */
+  available: commandExists("xmllint"),
+  /** Why the XSD tests cannot run, for the test name. */
+  missing: "xmllint is not on PATH: install Debian's libxml2-utils (apt-get install libxml2-utils)",
+  /**
+   * Validates `file`; returns xmllint's complaints (empty when valid).
+   *
+   * @example
+   * ```ts
+   * import { xmllint } from "./testdata/validators.ts";
+   * await xmllint.validate("junit.xml"); // []
+   * ```
+   */
+  async validate(file: string): Promise<string[]> {
+    const out = await new Deno.Command("xmllint", {
+      args: ["--noout", "--nonet", "--schema", `${root}schemas/junit.xsd`, file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stderr).trim();
+    if (out.code === 0 && /validates$/.test(text)) return [];
+    return text.split("\n").filter((l) => !l.endsWith(" fails to validate"));
+  },
+};
