@@ -16,6 +16,7 @@ import { checkMain } from "./check_command.ts";
 import { UsageError } from "./cli_args.ts";
 import { lookupCommand } from "./lookup_command.ts";
 import { ManifestError } from "./manifest.ts";
+import { reportMain } from "./report_command.ts";
 import { echoClientMain, echoServeMain } from "./reference/echo_command.ts";
 import { recordClientMain, recordServeMain } from "./reference/record_command.ts";
 import { VERSION } from "./report.ts";
@@ -48,6 +49,7 @@ Usage:
   sockspec serve KIND [options]                                  run a reference server
   sockspec client KIND [options]                                 run a reference client
   sockspec lookup WHAT ...                                       names, services, addresses
+  sockspec report merge REPORT.json... [--report FORMAT=FILE]...  merge shard reports
   sockspec COMMAND --help                                        help for one command
 
 Servers: ${Object.keys(SERVERS).join(", ")}.  Clients: ${Object.keys(CLIENTS).join(", ")}.
@@ -93,6 +95,8 @@ export async function main(args: string[]): Promise<number> {
         return await programs("client", CLIENTS, rest);
       case "lookup":
         return await lookupCommand(rest);
+      case "report":
+        return await reportMain(rest);
       case "--version":
         console.log(VERSION);
         return 0;
