@@ -15,10 +15,9 @@
  * @module
  */
 
-import { formatSockaddr } from "../addrinfo.ts";
 import { bytesRepr } from "../repr.ts";
-import { closeQuietly, formatAddress, type StreamAddress, writeAll } from "../sockets.ts";
-import { listenUnix } from "./unix_listen.ts";
+import type { StreamAddress } from "../sockets.ts";
+import { peerName, serveStream, startupLine } from "./stream_server.ts";
 
 /** Options of {@linkcode serveEcho}. */
 export interface EchoServerOptions {
@@ -52,6 +51,14 @@ const WRITE_STALL_MS = 30_000;
 /**
  * Starts an echo server.
  *
+ * Without a transcript each connection runs a tight loop: read into one buffer allocated
+ * for the connection, write that buffer straight back; one timer per connection (not one
+ * per write) drops a client that stops reading for 30 s. With a transcript written to
+ * stdout (no `print` given), lines are buffered and written in order once per event-loop
+ * turn (one `write` per turn rather than one per line), and always before a connection's
+ * first echo byte is sent, before the connection is closed, and when the server closes;
+ * so a client that has its echo, or its end of stream, sees the lines before it.
+ *
  * @example
  * ```ts
  * import { serveEcho } from "./echo_server.ts";
@@ -61,97 +68,120 @@ const WRITE_STALL_MS = 30_000;
  */
 export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
   const chunk = opts.chunk ?? 16;
-  const print = opts.transcript ? (opts.print ?? console.log) : () => {};
-  const log = opts.log ?? console.error;
-  const { listen } = opts;
-  const unix = listen.transport === "unix"
-    ? await listenUnix(listen.path, { mode: opts.mode })
+  const stdout = opts.transcript && !opts.print ? new LineBuffer() : undefined;
+  const print = opts.transcript
+    ? (opts.print ?? ((line: string) => stdout!.push(line)))
     : undefined;
-  const listener: Deno.Listener = unix?.listener ??
-    Deno.listen({
-      transport: "tcp",
-      hostname: (listen as { hostname: string }).hostname,
-      port: (listen as { port: number }).port,
-    });
-  if (listen.transport === "unix") print(`starting up on ${listen.path}`);
-  else {
-    const bound = listener.addr as Deno.NetAddr;
-    const shown = listen.port === 0 || listen.hostname === "0.0.0.0" || listen.hostname === "::" ||
-        listen.hostname === ""
-      ? bound.hostname
-      : listen.hostname;
-    print(`starting up on ${shown} port ${bound.port}`);
-  }
-  const conns = new Set<Deno.Conn>();
-  const handlers = new Set<Promise<void>>();
-  let closing = false;
-
-  const serveConn = async (conn: Deno.Conn) => {
-    const peer = conn.remoteAddr.transport === "unix"
-      ? (conn.remoteAddr.path ?? "")
-      : formatSockaddr(conn.remoteAddr);
-    print(`connection from ${peer}`);
-    const buf = new Uint8Array(chunk);
-    try {
-      while (true) {
-        const n = await conn.read(buf);
-        if (n === null) {
-          print("received b''");
-          print(`no data from ${peer}`);
-          break;
-        }
-        const data = buf.subarray(0, n);
-        print(`received ${bytesRepr(data)}`);
-        print("sending data back to the client");
-        await writeAll(conn, data, WRITE_STALL_MS);
-      }
-    } catch (err) {
-      if (!closing) {
-        log(
-          `echo: connection from ${peer || formatAddress(conn.remoteAddr)} ended: ${
-            (err as Error).message
-          }`,
-        );
-      }
-    } finally {
-      conns.delete(conn);
-      closeQuietly(conn);
-      if (!closing) print("waiting for a connection");
-    }
-  };
-
+  const { listen } = opts;
   // As in the tutorial, `waiting for a connection` follows start-up and the end of each
   // connection (not each accept), so one client at a time gives exactly SPEC's transcript.
-  print("waiting for a connection");
-  const finished = (async () => {
-    while (!closing) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (closing) break;
-        // EMFILE and friends: say so, back off, keep serving.
-        log(`echo: accept failed: ${(err as Error).message}; retrying`);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      conns.add(conn);
-      const handler = serveConn(conn);
-      handlers.add(handler);
-      handler.finally(() => handlers.delete(handler));
+  const server = await serveStream({
+    listen,
+    mode: opts.mode,
+    label: "echo",
+    log: opts.log,
+    onListening(addr) {
+      print?.(startupLine(listen, addr));
+      print?.("waiting for a connection");
+    },
+  }, async (conn, server) => {
+    if (!print) return await echoLoop(conn, new Uint8Array(chunk));
+    const peer = peerName(conn);
+    print(`connection from ${peer}`);
+    const buf = new Uint8Array(chunk);
+    let first = true;
+    try {
+      await echoLoop(conn, buf, (data) => {
+        print(`received ${bytesRepr(data)}`);
+        print("sending data back to the client");
+        if (first) stdout?.flush();
+        first = false;
+      });
+      print("received b''");
+      print(`no data from ${peer}`);
+    } finally {
+      if (!server.closing) print("waiting for a connection");
+      stdout?.flush();
     }
-  })();
-
+  });
   return {
-    addr: listener.addr,
-    finished,
+    addr: server.addr,
+    finished: server.finished,
     async close() {
-      closing = true;
-      if (unix) unix.close();
-      else closeQuietly(listener);
-      for (const conn of conns) closeQuietly(conn);
-      await finished;
-      await Promise.all([...handlers]);
+      try {
+        await server.close();
+      } finally {
+        stdout?.flush();
+      }
     },
   };
+}
+
+/**
+ * Echoes until end of stream: reads into `buf`, calls `onChunk` (the transcript), writes
+ * the bytes back. A write that makes no progress for {@linkcode WRITE_STALL_MS} closes the
+ * connection and ends the loop with an error that says so.
+ */
+async function echoLoop(
+  conn: Deno.Conn,
+  buf: Uint8Array,
+  onChunk?: (data: Uint8Array) => void,
+): Promise<void> {
+  let writingSince = 0;
+  let stalled = false;
+  const guard = setInterval(() => {
+    if (writingSince && performance.now() - writingSince > WRITE_STALL_MS) {
+      stalled = true;
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+  }, Math.min(5000, WRITE_STALL_MS / 2));
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) return;
+      const data = n === buf.length ? buf : buf.subarray(0, n);
+      onChunk?.(data);
+      for (let off = 0; off < n;) {
+        writingSince = performance.now();
+        off += await conn.write(off ? data.subarray(off) : data);
+      }
+      writingSince = 0;
+    }
+  } catch (err) {
+    if (stalled) {
+      throw new Error(`the client read nothing for ${WRITE_STALL_MS} ms; connection dropped`);
+    }
+    throw err;
+  } finally {
+    clearInterval(guard);
+  }
+}
+
+/** Transcript lines for stdout, written together once per event-loop turn (and on flush). */
+class LineBuffer {
+  #lines: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #encoder = new TextEncoder();
+
+  push(line: string): void {
+    this.#lines.push(line);
+    this.#timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#lines.length === 0) return;
+    const data = this.#encoder.encode(this.#lines.join("\n") + "\n");
+    this.#lines = [];
+    try {
+      for (let off = 0; off < data.length;) off += Deno.stdout.writeSync(data.subarray(off));
+    } catch {
+      // stdout is gone (the reader left): the transcript has nowhere to go
+    }
+  }
 }
