@@ -1,0 +1,178 @@
+/**
+ * `sockspec serve record` and `sockspec client record`: the command lines of the reference
+ * record server and client (SPEC 6).
+ *
+ * @example
+ * ```ts
+ * import { recordClientMain } from "./record_command.ts";
+ * const code = await recordClientMain(["--tcp", "localhost:10000"]);
+ * ```
+ * @module
+ */
+
+import { intOption, parseHostPort, parseOptions, untilSignal, UsageError } from "../cli_args.ts";
+import type { StreamAddress } from "../sockets.ts";
+import { calcsize } from "../struct.ts";
+import { runRecordClient } from "./record_client.ts";
+import { type RecordServer, serveRecords, TUTORIAL_FORMAT } from "./record_server.ts";
+
+/** Help for `sockspec serve record`. */
+export const SERVE_RECORD_HELP =
+  `Usage: sockspec serve record (--tcp HOST:PORT | --unix PATH) [options]
+
+The reference record server (SPEC 6). Reads exactly one packed record per connection,
+however many reads it arrives in, and with --transcript prints the tutorial's lines:
+  received b'0100000061620000cdcc2c40'
+  unpacked: (1, b'ab', 2.700000047683716)
+A short record (the peer closes early) or a stalled one gets one line on stderr and the
+server keeps serving; bytes after the record are reported on stderr. Serves clients
+concurrently; stops cleanly on SIGINT or SIGTERM (exit 0).
+
+Options:
+  --tcp HOST:PORT   listen on TCP (IPv6 as [::1]:10000; port 0 picks a free one)
+  --unix PATH       listen on a Unix socket path (a stale socket there is removed;
+                    a live one, a file or a directory makes it refuse to start)
+  --format FMT      the struct format of a record (default '${TUTORIAL_FORMAT}', 12 bytes)
+  --reply           answer each record with one JSON line:
+                    {"format": ..., "hex": ..., "repr": ..., "values": [...]}, where
+                    bytes are {"bytes": HEX}, integers beyond 2^53 {"int": DIGITS},
+                    NaN and infinities {"float": "nan"|"inf"|"-inf"}; a short record
+                    gets {"error": ..., "hex": ...}
+  --transcript      print the tutorial's server transcript
+  --timeout MS      longest wait for the rest of a record, and for the peer to close
+                    after it (default 5000)
+  --mode OCTAL      give the Unix socket node this mode
+  --help            show this help
+
+Exit: 0 after SIGINT/SIGTERM, 1 when it cannot listen (the message names the path),
+2 on a usage error (a bad --format included).`;
+
+/** Help for `sockspec client record`. */
+export const CLIENT_RECORD_HELP =
+  `Usage: sockspec client record (--tcp HOST:PORT | --unix PATH) [options]
+
+The reference record client (SPEC 6): packs (1, b'ab', 2.7), sends the record in one
+write and prints the tutorial's lines:
+  values = (1, b'ab', 2.7)
+  sending b'0100000061620000cdcc2c40'
+  closing socket
+On failure prints [Errno N] message and exits 1.
+
+Options:
+  --tcp HOST:PORT   connect over TCP, trying each address HOST resolves to
+  --unix PATH       connect to a Unix socket path
+  --format FMT      the struct format (default '${TUTORIAL_FORMAT}')
+  --reply           wait for the server's JSON reply line and print it (reply = ...)
+  --timeout MS      longest wait for any step (default 5000)
+  --help            show this help`;
+
+function address(values: { tcp?: string; unix?: string }): StreamAddress {
+  if ((values.tcp === undefined) === (values.unix === undefined)) {
+    throw new UsageError("give exactly one of --tcp HOST:PORT or --unix PATH");
+  }
+  return values.unix !== undefined
+    ? { transport: "unix", path: values.unix }
+    : parseHostPort(values.tcp!);
+}
+
+function format(text: string | undefined): string {
+  if (text === undefined) return TUTORIAL_FORMAT;
+  try {
+    if (calcsize(text) === 0) throw new Error("a record of 0 bytes carries nothing");
+  } catch (err) {
+    throw new UsageError(
+      `--format '${text}' is not a usable struct format: ${(err as Error).message}`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Runs `sockspec serve record ARGS`; resolves with the exit status after SIGINT/SIGTERM.
+ *
+ * @example
+ * ```ts
+ * import { recordServeMain } from "./record_command.ts";
+ * await recordServeMain(["--help"]); // 0
+ * ```
+ */
+export async function recordServeMain(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, {
+    tcp: { type: "string" },
+    unix: { type: "string" },
+    format: { type: "string" },
+    reply: { type: "boolean" },
+    transcript: { type: "boolean" },
+    timeout: { type: "string" },
+    mode: { type: "string" },
+    help: { type: "boolean" },
+  });
+  if (values.help) {
+    console.log(SERVE_RECORD_HELP);
+    return 0;
+  }
+  const listen = address(values);
+  let mode: number | undefined;
+  if (values.mode !== undefined) {
+    if (!/^0?[0-7]{3}$/.test(values.mode)) {
+      throw new UsageError(`--mode must be octal such as 0600, not '${values.mode}'`);
+    }
+    if (listen.transport !== "unix") throw new UsageError("--mode applies to --unix only");
+    mode = parseInt(values.mode, 8);
+  }
+  const options = {
+    listen,
+    format: format(values.format),
+    reply: values.reply,
+    transcript: values.transcript,
+    timeoutMs: intOption("timeout", values.timeout, 1, 3_600_000),
+    mode,
+  };
+  // Listen for SIGINT/SIGTERM before listening on the socket: a signal that comes as soon
+  // as the socket is ready must still end the server cleanly (exit 0, node removed).
+  let server: RecordServer | undefined;
+  let stopping = false;
+  const stopped = untilSignal(async () => {
+    stopping = true;
+    await server?.close();
+  });
+  try {
+    server = await serveRecords(options);
+  } catch (err) {
+    console.error(`sockspec serve record: ${(err as Error).message}`);
+    return 1;
+  }
+  if (stopping) await server.close();
+  await stopped;
+  return 0;
+}
+
+/**
+ * Runs `sockspec client record ARGS`; resolves with the exit status.
+ *
+ * @example
+ * ```ts
+ * import { recordClientMain } from "./record_command.ts";
+ * await recordClientMain(["--unix", "./uds_socket", "--reply"]);
+ * ```
+ */
+export async function recordClientMain(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, {
+    tcp: { type: "string" },
+    unix: { type: "string" },
+    format: { type: "string" },
+    reply: { type: "boolean" },
+    timeout: { type: "string" },
+    help: { type: "boolean" },
+  });
+  if (values.help) {
+    console.log(CLIENT_RECORD_HELP);
+    return 0;
+  }
+  return await runRecordClient({
+    connectTo: address(values),
+    format: format(values.format),
+    reply: values.reply,
+    timeoutMs: intOption("timeout", values.timeout, 1, 3_600_000),
+  });
+}
