@@ -12,12 +12,14 @@
 
 import type { Case } from "../src/case.ts";
 import { streamEchoCasesAll } from "./echo_stream.ts";
+import { recordCasesAll } from "./record.ts";
 import { programCases } from "./program.ts";
 import { namesCases } from "./names.ts";
 
 /** Every case, in report order. Ids are unique (a test checks it). */
 export const allCases: readonly Case[] = [
   ...streamEchoCasesAll,
+  ...recordCasesAll,
   ...programCases,
   ...namesCases,
 ];

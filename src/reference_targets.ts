@@ -135,6 +135,40 @@ export function referenceTargets(): Target[] {
         "the runtime sockspec runs on: its services, protocols and resolver, and the address helpers",
       kind: "runtime",
     },
+    {
+      name: "reference-record-tcp",
+      description: "sockspec's record server (I 2s f) over TCP: transcript and JSON reply on",
+      kind: "record",
+      transports: ["tcp"],
+      command: sockspecCommand(["--allow-net={host}"], [
+        "serve",
+        "record",
+        "--tcp",
+        "{host}:{port}",
+        "--transcript",
+        "--reply",
+      ]),
+      properties: { format: "I 2s f", transcript: true, reply: true },
+    },
+    {
+      name: "reference-record-unix",
+      description:
+        "sockspec's record server (I 2s f) over a Unix domain socket: transcript and reply on",
+      kind: "record",
+      transports: ["unix"],
+      command: sockspecCommand(UNIX_PERMS, [
+        "serve",
+        "record",
+        "--unix",
+        "{path}",
+        "--transcript",
+        "--reply",
+      ]),
+      // Ready when it says so: polling /proc/net/unix can race with start-up into a probe
+      // connection, which a record server must (and does) treat as a short record.
+      ready: { kind: "stdout", pattern: "^waiting for a connection$" },
+      properties: { format: "I 2s f", transcript: true, reply: true },
+    },
   ];
   return manifests.map((m) => parseManifest(m, "built-in"));
 }
