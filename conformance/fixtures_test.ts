@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { allCases } from "./mod.ts";
-import { loadExpectFiles } from "./expect_files.ts";
+import { loadExpectFiles } from "../src/expectations.ts";
 import { loadManifest } from "../src/manifest.ts";
 import { applicableCases, runCase } from "../src/runner.ts";
 
