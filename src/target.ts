@@ -480,6 +480,7 @@ async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void
   const { target } = instance;
   const { kind, pattern, timeoutMs } = target.ready;
   const deadline = Date.now() + timeoutMs;
+  const started = performance.now();
   const what = describeReadiness(instance);
   const notReady = (why: string) =>
     new TargetError(
@@ -505,21 +506,27 @@ async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void
   while (Date.now() < deadline) {
     if (signal?.aborted) throw notReady("the case was stopped");
     if (!instance.running) throw notReady(instance.describe());
-    if (await isReady(instance, kind)) return;
+    if (await isReady(instance, kind, started)) return;
     await sleep(20);
   }
   throw notReady(instance.running ? "still not ready" : instance.describe());
 }
 
-async function isReady(instance: Instance, kind: "listen" | "bound"): Promise<boolean> {
+/** How long a socket node may exist without a listening entry before it is probed. */
+const PROBE_AFTER_MS = 500;
+
+async function isReady(instance: Instance, kind: "listen" | "bound", started: number): Promise<boolean> {
   const { transports } = instance.target;
   for (const t of transports) {
     if (kind === "listen" && t === "tcp") {
       if (!portListening(instance.port!)) return false;
     } else if (kind === "listen" && t === "unix") {
-      // A listening entry in /proc/net/unix needs no probe connection; a server that bound
-      // elsewhere and renamed its node into place is probed with a connection instead.
-      if (!unixListening(instance.path!) && !(await unixAccepts(instance.path!))) return false;
+      // A listening entry in /proc/net/unix needs no probe connection. Only a server that
+      // bound elsewhere and renamed its node into place (so /proc shows another path) is
+      // probed with a connection, and only after it has had time to show up in /proc: a
+      // probe connection appears in the target's transcript, and kills one-shot servers.
+      if (unixListening(instance.path!)) continue;
+      if (performance.now() - started < PROBE_AFTER_MS || !(await unixAccepts(instance.path!))) return false;
     } else if (t === "unix" || t === "unixgram") {
       try {
         if (!Deno.lstatSync(instance.path!).isSocket) return false;
