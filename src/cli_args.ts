@@ -114,3 +114,35 @@ export function untilSignal(close: () => Promise<void> | void): Promise<void> {
     for (const s of signals) Deno.addSignalListener(s, handler);
   });
 }
+
+/**
+ * Runs a server until SIGINT or SIGTERM, then closes it: resolves with 0, or with 1 after
+ * printing `PREFIX: message` when it cannot start. The signal handlers are installed before
+ * the server starts, so a signal that arrives just as it becomes ready still ends it cleanly.
+ *
+ * @example
+ * ```ts
+ * import { serveUntilSignal } from "./cli_args.ts";
+ * const code = await serveUntilSignal("sockspec serve x", async () => ({ close: async () => {} }));
+ * ```
+ */
+export async function serveUntilSignal(
+  prefix: string,
+  start: () => Promise<{ close(): Promise<void> | void }>,
+): Promise<number> {
+  let server: { close(): Promise<void> | void } | undefined;
+  let stopping = false;
+  const stopped = untilSignal(async () => {
+    stopping = true;
+    await server?.close();
+  });
+  try {
+    server = await start();
+  } catch (err) {
+    console.error(`${prefix}: ${(err as Error).message}`);
+    return 1;
+  }
+  if (stopping) await server.close();
+  await stopped;
+  return 0;
+}

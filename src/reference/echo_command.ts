@@ -10,7 +10,13 @@
  * @module
  */
 
-import { intOption, parseHostPort, parseOptions, untilSignal, UsageError } from "../cli_args.ts";
+import {
+  intOption,
+  parseHostPort,
+  parseOptions,
+  serveUntilSignal,
+  UsageError,
+} from "../cli_args.ts";
 import type { StreamAddress } from "../sockets.ts";
 import { runEchoClient } from "./echo_client.ts";
 import { serveEcho } from "./echo_server.ts";
@@ -93,15 +99,10 @@ export async function echoServeMain(args: string[]): Promise<number> {
     if (listen.transport !== "unix") throw new UsageError("--mode applies to --unix only");
     mode = parseInt(values.mode, 8);
   }
-  let server;
-  try {
-    server = await serveEcho({ listen, chunk, transcript: values.transcript, mode });
-  } catch (err) {
-    console.error(`sockspec serve echo: ${(err as Error).message}`);
-    return 1;
-  }
-  await untilSignal(() => server.close());
-  return 0;
+  return await serveUntilSignal(
+    "sockspec serve echo",
+    () => serveEcho({ listen, chunk, transcript: values.transcript, mode }),
+  );
 }
 
 /**

@@ -10,11 +10,17 @@
  * @module
  */
 
-import { intOption, parseHostPort, parseOptions, untilSignal, UsageError } from "../cli_args.ts";
+import {
+  intOption,
+  parseHostPort,
+  parseOptions,
+  serveUntilSignal,
+  UsageError,
+} from "../cli_args.ts";
 import type { StreamAddress } from "../sockets.ts";
 import { calcsize } from "../struct.ts";
 import { runRecordClient } from "./record_client.ts";
-import { type RecordServer, serveRecords, TUTORIAL_FORMAT } from "./record_server.ts";
+import { serveRecords, TUTORIAL_FORMAT } from "./record_server.ts";
 
 /** Help for `sockspec serve record`. */
 export const SERVE_RECORD_HELP =
@@ -128,23 +134,7 @@ export async function recordServeMain(args: string[]): Promise<number> {
     timeoutMs: intOption("timeout", values.timeout, 1, 3_600_000),
     mode,
   };
-  // Listen for SIGINT/SIGTERM before listening on the socket: a signal that comes as soon
-  // as the socket is ready must still end the server cleanly (exit 0, node removed).
-  let server: RecordServer | undefined;
-  let stopping = false;
-  const stopped = untilSignal(async () => {
-    stopping = true;
-    await server?.close();
-  });
-  try {
-    server = await serveRecords(options);
-  } catch (err) {
-    console.error(`sockspec serve record: ${(err as Error).message}`);
-    return 1;
-  }
-  if (stopping) await server.close();
-  await stopped;
-  return 0;
+  return await serveUntilSignal("sockspec serve record", () => serveRecords(options));
 }
 
 /**
