@@ -12,6 +12,7 @@
 
 import type { Case } from "../src/case.ts";
 import { streamEchoCasesAll } from "./echo_stream.ts";
+import { udsLifecycleCases } from "./uds_lifecycle.ts";
 import { recordCasesAll } from "./record.ts";
 import { programCases } from "./program.ts";
 import { namesCases } from "./names.ts";
@@ -19,6 +20,7 @@ import { namesCases } from "./names.ts";
 /** Every case, in report order. Ids are unique (a test checks it). */
 export const allCases: readonly Case[] = [
   ...streamEchoCasesAll,
+  ...udsLifecycleCases,
   ...recordCasesAll,
   ...programCases,
   ...namesCases,

@@ -52,14 +52,14 @@ export const SOCKETPAIR_PATH: string =
   new URL("./reference/socketpair.ts", import.meta.url).pathname;
 
 /**
- * What a Unix socket server needs: read and write in its temp dir, and net access to its
- * path and to the private name it binds first (see unix_listen.ts). Deno's net permission
- * for Unix sockets takes exact paths.
+ * What a Unix socket server needs: read, write and net access to exactly its socket path
+ * (Deno checks all three for a Unix socket; see unix_listen.ts). Tied to {path}, not to
+ * {tmp}, so that lifecycle cases can put the path where they prepared it.
  */
 const UNIX_PERMS = [
-  "--allow-read={tmp}",
-  "--allow-write={tmp}",
-  "--allow-net=unix:{path},unix:{path}.bind/s",
+  "--allow-read={path}",
+  "--allow-write={path}",
+  "--allow-net=unix:{path}",
 ];
 
 /**
@@ -105,11 +105,21 @@ export function referenceTargets(): Target[] {
     {
       name: "reference-echo-unix",
       description:
-        "sockspec's stream echo server over a Unix domain socket, tutorial transcript on",
+        "sockspec's stream echo server over a Unix domain socket, tutorial transcript on, node mode 0600",
       kind: "stream-echo",
       transports: ["unix"],
-      command: sockspecCommand(UNIX_PERMS, ["serve", "echo", "--unix", "{path}", "--transcript"]),
-      properties: { chunkSize: 16, transcript: true },
+      // --mode sets the umask for the bind: Deno 2.9 checks sys "umask" for Deno.umask but
+      // rejects --allow-sys=umask as an unknown descriptor, so it takes all of --allow-sys.
+      command: sockspecCommand([...UNIX_PERMS, "--allow-sys"], [
+        "serve",
+        "echo",
+        "--unix",
+        "{path}",
+        "--transcript",
+        "--mode",
+        "0600",
+      ]),
+      properties: { chunkSize: 16, transcript: true, mode: "0600" },
     },
     {
       name: "reference-socketpair",
