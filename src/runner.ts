@@ -31,7 +31,7 @@ import type { CaseResult, RunReport, TargetReport } from "./report.ts";
 import { VERSION } from "./report.ts";
 import { currentUid } from "./proc.ts";
 import { closeQuietly, connect, EofError, TimeoutError } from "./sockets.ts";
-import { type Instance, startInstance } from "./target.ts";
+import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
 
 /** Options for a run. */
 export interface RunOptions {
@@ -215,11 +215,14 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   for (const r of resources) closeQuietly(r);
   await Promise.all([...starting]);
   // A FAIL or ERROR whose server stopped by itself (crashed, exited) says so. A server that
-  // died just now (its reset is what failed the case) gets a moment to be reaped.
+  // is dying just now (its reset may be what failed the case) gets a moment to be reaped;
+  // a little longer when it no longer even listens (it may be finishing its exit).
   const failed = outcome.verdict === "FAIL" || outcome.verdict === "ERROR";
   const server = target.kind !== "program" && target.kind !== "runtime";
   const unsignalled = instances.filter((i) => !i.signalled);
-  if (failed && server) await Promise.all(unsignalled.map((i) => i.waitExit(20)));
+  if (failed && server) {
+    await Promise.all(unsignalled.map((i) => i.waitExit(i.running && !listening(i) ? 250 : 20)));
+  }
   const exited = unsignalled.filter((i) => !i.running);
   if (failed && server && exited.length > 0) {
     const how = exited.map((i) => i.describe()).join("; ");
@@ -311,6 +314,14 @@ export async function runAll(
     interrupted: opts.signal?.aborted ?? false,
     targets: reports,
   };
+}
+
+/** False when a started stream server's port or socket path no longer listens. */
+function listening(i: Instance): boolean {
+  const { transports } = i.target;
+  if (i.port !== undefined && transports.includes("tcp")) return portListening(i.port);
+  if (i.path !== undefined && transports.includes("unix")) return unixListening(i.path);
+  return true;
 }
 
 function outcomeOf(err: unknown, c: Case): Outcome {
