@@ -16,6 +16,8 @@ import { udsLifecycleCases } from "./uds_lifecycle.ts";
 import { recordCasesAll } from "./record.ts";
 import { programCases } from "./program.ts";
 import { namesCases } from "./names.ts";
+import { dgramCasesAll } from "./dgram.ts";
+import { multicastCases } from "./multicast.ts";
 
 /** Every case, in report order. Ids are unique (a test checks it). */
 export const allCases: readonly Case[] = [
@@ -24,4 +26,6 @@ export const allCases: readonly Case[] = [
   ...recordCasesAll,
   ...programCases,
   ...namesCases,
+  ...dgramCasesAll,
+  ...multicastCases,
 ];

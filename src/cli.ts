@@ -19,6 +19,8 @@ import { ManifestError } from "./manifest.ts";
 import { reportMain } from "./report_command.ts";
 import { echoClientMain, echoServeMain } from "./reference/echo_command.ts";
 import { recordClientMain, recordServeMain } from "./reference/record_command.ts";
+import * as dgram from "./reference/dgram_command.ts";
+import { mcastClientMain, mcastServeMain } from "./reference/multicast_command.ts";
 import { VERSION } from "./report.ts";
 
 /** A reference program that `serve` or `client` can run. */
@@ -33,12 +35,18 @@ export interface Program {
 export const SERVERS: Record<string, Program> = {
   echo: { summary: "stream echo server over TCP or a Unix socket (SPEC 1-3)", main: echoServeMain },
   record: { summary: "packed record server, TCP or Unix socket (SPEC 6)", main: recordServeMain },
+  udp: { summary: "UDP echo server, IPv4 or IPv6 (SPEC 4)", main: dgram.udpServeMain },
+  unixgram: { summary: "Unix datagram echo server (SPEC 4)", main: dgram.unixgramServeMain },
+  mcast: { summary: "multicast receiver that acks each message (SPEC 5)", main: mcastServeMain },
 };
 
 /** `sockspec client KIND`: the reference clients. */
 export const CLIENTS: Record<string, Program> = {
   echo: { summary: "stream echo client (SPEC 1-2)", main: echoClientMain },
   record: { summary: "packed binary record client (SPEC 6)", main: recordClientMain },
+  udp: { summary: "UDP echo client (SPEC 4)", main: dgram.udpClientMain },
+  unixgram: { summary: "Unix datagram echo client (SPEC 4)", main: dgram.unixgramClientMain },
+  mcast: { summary: "multicast sender collecting acks (SPEC 5)", main: mcastClientMain },
 };
 
 /** The top-level help. */

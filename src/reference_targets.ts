@@ -179,6 +179,66 @@ export function referenceTargets(): Target[] {
       ready: { kind: "stdout", pattern: "^waiting for a connection$" },
       properties: { format: "I 2s f", transcript: true, reply: true },
     },
+    // Datagram echo (SPEC 4): recvfrom(4096) and no answer to an empty datagram, as the tutorial.
+    {
+      name: "reference-udp",
+      description: "sockspec's UDP echo server over IPv4: 4096-byte buffer, transcript on",
+      kind: "dgram-echo",
+      transports: ["udp"],
+      command: sockspecCommand(["--allow-net={host}"], [
+        "serve",
+        "udp",
+        "{host}:{port}",
+        "--transcript",
+      ]),
+      properties: { bufferSize: 4096, zeroLength: "ignore", transcript: true },
+    },
+    {
+      name: "reference-udp6",
+      description: "sockspec's UDP echo server over IPv6 loopback: 4096-byte buffer, transcript on",
+      kind: "dgram-echo",
+      transports: ["udp"],
+      host: "::1",
+      command: sockspecCommand(["--allow-net=[::1]"], [
+        "serve",
+        "udp",
+        "[{host}]:{port}",
+        "--transcript",
+      ]),
+      properties: { bufferSize: 4096, zeroLength: "ignore", transcript: true },
+    },
+    {
+      name: "reference-unixgram",
+      description: "sockspec's Unix datagram echo server: 4096-byte buffer, transcript on",
+      kind: "dgram-echo",
+      transports: ["unixgram"],
+      // Deno checks a send to a Unix path as a write to that path plus net access to it, by
+      // exact path; a server answering clients bound anywhere needs both for every path.
+      command: sockspecCommand(["--allow-read={tmp}", "--allow-write", "--allow-net"], [
+        "serve",
+        "unixgram",
+        "{path}",
+        "--transcript",
+      ]),
+      properties: { bufferSize: 4096, zeroLength: "ignore", transcript: true },
+    },
+    // Multicast (SPEC 5): the receiver acks whoever sends to the group, so it needs all of net.
+    {
+      name: "reference-mcast",
+      description: "sockspec's multicast receiver: joins 224.3.29.71, acks each message",
+      kind: "multicast",
+      transports: ["udp"],
+      command: sockspecCommand(["--allow-net"], [
+        "serve",
+        "mcast",
+        "--group",
+        "224.3.29.71",
+        "--port",
+        "{port}",
+        "--transcript",
+      ]),
+      properties: { group: "224.3.29.71", transcript: true },
+    },
   ];
   return manifests.map((m) => parseManifest(m, "built-in"));
 }
