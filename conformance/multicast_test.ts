@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { liveNetns, netnsUnavailable } from "../src/netns.ts";
+import { processes, readProc } from "../src/proc.ts";
+import { referenceTargets } from "../src/reference_targets.ts";
+import { runCase } from "../src/runner.ts";
 import { multicastCases, OBSERVER_PY } from "./multicast.ts";
 
 Deno.test("multicast cases: ids, needs and the observer script", async () => {
@@ -22,4 +26,26 @@ Deno.test("multicast cases: ids, needs and the observer script", async () => {
   await w.close();
   const out = await check.output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+});
+
+Deno.test({
+  name:
+    "the multicast cases run against the reference receiver and leave no namespace or process behind",
+  ignore: netnsUnavailable() !== undefined,
+  async fn() {
+    const before = liveNetns();
+    const target = referenceTargets().find((t) => t.name === "reference-mcast")!;
+    for (const c of multicastCases) {
+      const r = await runCase(target, c);
+      assert.equal(r.verdict, "PASS", `${c.id}: ${r.message}`);
+    }
+    // (the `cat` that reads /proc for processes() is our child while it runs: skip the gone)
+    const children = processes().filter((p) => p.ppid === Deno.pid && p.state !== "Z");
+    const described = children.map((p) =>
+      `${p.pid} ${readProc(`/proc/${p.pid}/cmdline`).replaceAll("\0", " ")}`
+    ).filter((d) => !/^\d+ $/.test(d));
+    assert.deepEqual(described, [], "processes left running");
+    const left = [...liveNetns()].filter((ns) => !before.has(ns));
+    assert.deepEqual(left, [], "network namespaces left behind");
+  },
 });

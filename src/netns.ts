@@ -166,17 +166,38 @@ export class NetnsError extends Error {
  * ```
  */
 export function netnsMembers(inode: number): number[] {
+  return netnsTable().filter(([ns]) => ns === inode).map(([, pid]) => pid)
+    .filter((pid) => !/^\S+ \(.*\) Z /.test(readProc(`/proc/${pid}/stat`)));
+}
+
+/**
+ * The network namespaces that some process is in right now, by inode.
+ *
+ * @example
+ * ```ts
+ * import { liveNetns } from "./netns.ts";
+ * const before = liveNetns();
+ * // ... run something that must not leave a namespace behind ...
+ * const left = [...liveNetns()].filter((ns) => !before.has(ns));
+ * ```
+ */
+export function liveNetns(): Set<number> {
+  return new Set(netnsTable().map(([ns]) => ns));
+}
+
+/** [namespace inode, pid] for every process (one `stat` over /proc/PID/ns/net). */
+function netnsTable(): [number, number][] {
   const out = new Deno.Command("sh", {
     args: ["-c", "stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null; true"],
     stdout: "piped",
     stderr: "null",
   }).outputSync();
-  const pids: number[] = [];
+  const rows: [number, number][] = [];
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
     const m = /^(\d+) \/proc\/(\d+)\/ns\/net$/.exec(line);
-    if (m && Number(m[1]) === inode) pids.push(Number(m[2]));
+    if (m) rows.push([Number(m[1]), Number(m[2])]);
   }
-  return pids.filter((pid) => !/^\S+ \(.*\) Z /.test(readProc(`/proc/${pid}/stat`)));
+  return rows;
 }
 
 /** One private network namespace, held open until {@linkcode Netns.close}. */
