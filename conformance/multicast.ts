@@ -204,7 +204,8 @@ function senderArgv(ctx: CaseContext, group: string, port: number, tmp: string):
   if (declared) {
     return { argv: declared.map((a) => substitute(a, values)), name: "the declared sender" };
   }
-  const argv = sockspecCommand(["--allow-net"], [
+  // it binds 0.0.0.0:0 and sends only to the group (receiving needs no permission)
+  const argv = sockspecCommand([`--allow-net=0.0.0.0,${group}`], [
     "client",
     "mcast",
     "--group",
