@@ -30,7 +30,7 @@ import { commandExists, type Target } from "./manifest.ts";
 import type { CaseResult, RunReport, TargetReport } from "./report.ts";
 import { VERSION } from "./report.ts";
 import { currentUid } from "./proc.ts";
-import { closeQuietly, connect, EofError, TimeoutError } from "./sockets.ts";
+import { closeQuietly, connect, EofError, OverflowError, TimeoutError } from "./sockets.ts";
 import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
 
 /** Options for a run. */
@@ -333,7 +333,7 @@ function outcomeOf(err: unknown, c: Case): Outcome {
   if (err instanceof Error && err.name === "AssertionError") {
     return { verdict: "FAIL", message: err.message };
   }
-  if (err instanceof TimeoutError || err instanceof EofError) {
+  if (err instanceof TimeoutError || err instanceof EofError || err instanceof OverflowError) {
     return { verdict: "FAIL", message: err.message };
   }
   if (errnoCode(err)) {

@@ -18,10 +18,20 @@ function hostileTarget(mode: string, extra: Record<string, unknown> = {}) {
   }, "/test/hostile.json");
 }
 
-function sockspecTempDirs(): string[] {
-  return [...Deno.readDirSync(Deno.env.get("TMPDIR") ?? "/tmp")].map((e) => e.name).filter((n) =>
-    n.startsWith("sockspec-")
-  );
+/** Runs `fn` with TMPDIR set to a fresh private dir; returns what is left in it afterwards. */
+async function leftInPrivateTmp(fn: () => Promise<void>): Promise<string[]> {
+  const tmp = await Deno.makeTempDir({ prefix: "sockspec-test-" });
+  const old = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", tmp);
+  try {
+    await fn();
+  } finally {
+    if (old === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", old);
+  }
+  const left = [...Deno.readDirSync(tmp)].map((e) => e.name);
+  await Deno.remove(tmp, { recursive: true });
+  return left;
 }
 
 function processesRunning(marker: string): string[] {
@@ -33,17 +43,19 @@ function processesRunning(marker: string): string[] {
 }
 
 Deno.test("a target that never becomes ready gets ERROR within its readiness timeout, with its stderr tail", async () => {
-  const before = sockspecTempDirs();
   const target = hostileTarget("never-ready", { ready: { timeoutMs: 800 } });
   const t0 = performance.now();
-  const r = await runCase(target, echo1);
+  let r!: Awaited<ReturnType<typeof runCase>>;
+  const left = await leftInPrivateTmp(async () => {
+    r = await runCase(target, echo1);
+  });
   const took = performance.now() - t0;
   assert.equal(r.verdict, "ERROR", r.message);
   assert.match(r.message, /did not become ready within 800 ms/);
   assert.match(r.message, /refusing to listen, on purpose/, "the stderr tail is in the message");
   assert.ok(took < 800 + 2000, `took ${took} ms`);
   assert.deepEqual(processesRunning("--mode never-ready"), [], "the target was torn down");
-  assert.deepEqual(sockspecTempDirs(), before, "no temp dir is left");
+  assert.deepEqual(left, [], "no temp dir is left");
 });
 
 Deno.test("a target that accepts and never answers gets FAIL within the case timeout", async () => {

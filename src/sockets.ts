@@ -75,6 +75,23 @@ export class EofError extends Error {
   }
 }
 
+/** The peer sent more than the reader allows (for example an echo longer than what was sent). */
+export class OverflowError extends Error {
+  /**
+   * The peer sent more than `limit` bytes.
+   *
+   * @example
+   * ```ts
+   * import { OverflowError } from "./sockets.ts";
+   * throw new OverflowError(65536);
+   * ```
+   */
+  constructor(readonly limit: number) {
+    super(`the peer sent more than ${limit} bytes without closing`);
+    this.name = "OverflowError";
+  }
+}
+
 /**
  * Resolves `promise`, or rejects with {@linkcode TimeoutError} after `ms`. A late rejection of
  * `promise` is swallowed so it cannot surface as an unhandled rejection.
@@ -249,7 +266,7 @@ export async function readUntilEof(
     if (chunk === null) return concat(chunks);
     chunks.push(chunk.slice());
     total += chunk.length;
-    if (total > max) throw new Error(`peer sent more than ${max} bytes without closing`);
+    if (total > max) throw new OverflowError(max);
   }
 }
 

@@ -63,7 +63,7 @@ Deno.test("readUntilEof returns everything, and refuses a peer that sends too mu
     await writeAll(d, new Uint8Array(5000), 1000);
     await assert.rejects(
       readUntilEof(c, { timeoutMs: 1000, maxBytes: 1000 }),
-      /more than 1000 bytes/,
+      /the peer sent more than 1000 bytes without closing/,
     );
   } finally {
     [c, d, l2].forEach(closeQuietly);
