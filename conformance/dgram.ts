@@ -24,7 +24,7 @@
 import { type Case, type CaseContext, fail, Failure, pass, Skip } from "../src/case.ts";
 import { errnoLine } from "../src/errno.ts";
 import { substitute } from "../src/manifest.ts";
-import { runBounded, type RunResult } from "../src/netns.ts";
+import { type BoundedResult, runBounded } from "../src/netns.ts";
 import { sockspecCommand } from "../src/reference_targets.ts";
 import { bytesRepr } from "../src/repr.ts";
 import { closeQuietly, sleep } from "../src/sockets.ts";
@@ -340,7 +340,7 @@ async function runClient(
   argv: string[],
   env: Record<string, string>,
   cwd: string,
-): Promise<RunResult> {
+): Promise<BoundedResult> {
   ctx.evidence.note(`client: ${argv.join(" ").slice(0, 400)}`);
   try {
     return await runBounded(argv, { timeoutMs: ctx.timeoutMs + 2000, env, cwd });
@@ -349,7 +349,7 @@ async function runClient(
   }
 }
 
-function describeRun(r: RunResult): string {
+function describeRun(r: BoundedResult): string {
   return r.timedOut
     ? "was killed after not finishing in time"
     : r.signal
@@ -357,7 +357,7 @@ function describeRun(r: RunResult): string {
     : `exited with code ${r.code}`;
 }
 
-function outputTail(r: RunResult): string {
+function outputTail(r: BoundedResult): string {
   const text = (r.stdout + r.stderr).trim().split("\n").slice(-3).join(" | ");
   return text.length > 300 ? `...${text.slice(-300)}` : text;
 }

@@ -25,7 +25,7 @@
 
 import { type Case, type CaseContext, fail, Failure, pass, TargetError } from "../src/case.ts";
 import { substitute, type Target } from "../src/manifest.ts";
-import { createLan, type Lan, type Netns, runBounded, type RunResult } from "../src/netns.ts";
+import { type BoundedResult, createLan, type Lan, type Netns, runBounded } from "../src/netns.ts";
 import { readProc } from "../src/proc.ts";
 import { sockspecCommand } from "../src/reference_targets.ts";
 import { sleep } from "../src/sockets.ts";
@@ -116,7 +116,7 @@ interface Scenario {
   group: string;
   port: number;
   receivers: Record<"A" | "B", { instance: Instance; address: string; joined: boolean }>;
-  sender: RunResult;
+  sender: BoundedResult;
   senderName: string;
   packets: Packet[];
   received: Received[];
@@ -269,7 +269,7 @@ async function runScenario(ctx: CaseContext): Promise<Scenario> {
   for (const [k, v] of Object.entries(ctx.target.env)) {
     env[k] = substitute(v, { tmp, dir: ctx.target.dir, deno: Deno.execPath() });
   }
-  let sender: RunResult;
+  let sender: BoundedResult;
   try {
     sender = await runBounded(lan.hub.ns.wrap(argv), {
       timeoutMs: ctx.timeoutMs + 2000,

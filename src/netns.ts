@@ -39,7 +39,7 @@ import { sleep } from "./sockets.ts";
 export const NETNS_STEP_MS = 5000;
 
 /** What a bounded command run gave. */
-export interface RunResult {
+export interface BoundedResult {
   /** Exit code (null when killed). */
   code: number | null;
   /** The signal that ended it, if any. */
@@ -55,7 +55,7 @@ export interface RunResult {
 }
 
 /** Options of {@linkcode runBounded}. */
-export interface RunOptions {
+export interface BoundedOptions {
   /** Kill it (SIGKILL) after this many ms. */
   timeoutMs: number;
   /** Text written to its standard input (then closed). Default: no input. */
@@ -77,7 +77,10 @@ export interface RunOptions {
  * console.log(r.code, r.stdout); // 3 "hi\n"
  * ```
  */
-export async function runBounded(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
+export async function runBounded(
+  argv: readonly string[],
+  opts: BoundedOptions,
+): Promise<BoundedResult> {
   const t0 = performance.now();
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -255,7 +258,7 @@ export class Netns {
    * const r = await ns.run(["ip", "-br", "addr"], { timeoutMs: 2000 });
    * ```
    */
-  run(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
+  run(argv: readonly string[], opts: BoundedOptions): Promise<BoundedResult> {
     return runBounded(this.wrap(argv), opts);
   }
 
