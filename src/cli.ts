@@ -12,6 +12,7 @@
  * @module
  */
 
+import { benchMain } from "./bench_command.ts";
 import { checkMain } from "./check_command.ts";
 import { UsageError } from "./cli_args.ts";
 import { lookupCommand } from "./lookup_command.ts";
@@ -57,6 +58,7 @@ Usage:
   sockspec serve KIND [options]                                  run a reference server
   sockspec client KIND [options]                                 run a reference client
   sockspec lookup WHAT ...                                       names, services, addresses
+  sockspec bench [--target FILE]... [options]                    throughput and round trips
   sockspec report merge REPORT.json... [--report FORMAT=FILE]...  merge shard reports
   sockspec COMMAND --help                                        help for one command
 
@@ -101,6 +103,8 @@ export async function main(args: string[]): Promise<number> {
         return await programs("serve", SERVERS, rest);
       case "client":
         return await programs("client", CLIENTS, rest);
+      case "bench":
+        return await benchMain(rest);
       case "lookup":
         return await lookupCommand(rest);
       case "report":
