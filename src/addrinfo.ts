@@ -271,7 +271,9 @@ async function resolve(host: string, family: number, resolver: Resolver): Promis
     const code = (err as { code?: string }).code;
     if (code === undefined) throw err; // e.g. Deno.errors.NotCapable: not a look-up failure
     if (code === "EPERM") {
-      throw new Deno.errors.NotCapable(`resolving ${host} needs net permission; run with --allow-net=${host}`);
+      throw new Deno.errors.NotCapable(
+        `resolving ${host} needs net permission; run with --allow-net=${host}`,
+      );
     }
     const gai = code === "EAI_AGAIN" ? -3 : code === "EAI_FAIL" ? -4 : code === "ENODATA" ? -5 : -2;
     const reason = err instanceof Error ? err.message : String(err);

@@ -12,12 +12,8 @@
  * @module
  */
 
-import { benchMain } from "./bench_command.ts";
-import { checkMain } from "./check_command.ts";
 import { UsageError } from "./cli_args.ts";
-import { lookupCommand } from "./lookup_command.ts";
 import { ManifestError } from "./manifest.ts";
-import { reportMain } from "./report_command.ts";
 import { echoClientMain, echoServeMain } from "./reference/echo_command.ts";
 import { recordClientMain, recordServeMain } from "./reference/record_command.ts";
 import * as dgram from "./reference/dgram_command.ts";
@@ -97,18 +93,20 @@ export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   try {
     switch (command) {
+      // check, bench, lookup and report load on demand, so that a reference server started
+      // through `sockspec serve` does not load every case and reporter first.
       case "check":
-        return await checkMain(rest);
+        return await (await import("./check_command.ts")).checkMain(rest);
       case "serve":
         return await programs("serve", SERVERS, rest);
       case "client":
         return await programs("client", CLIENTS, rest);
       case "bench":
-        return await benchMain(rest);
+        return await (await import("./bench_command.ts")).benchMain(rest);
       case "lookup":
-        return await lookupCommand(rest);
+        return await (await import("./lookup_command.ts")).lookupCommand(rest);
       case "report":
-        return await reportMain(rest);
+        return await (await import("./report_command.ts")).reportMain(rest);
       case "--version":
         console.log(VERSION);
         return 0;

@@ -515,7 +515,11 @@ async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void
 /** How long a socket node may exist without a listening entry before it is probed. */
 const PROBE_AFTER_MS = 500;
 
-async function isReady(instance: Instance, kind: "listen" | "bound", started: number): Promise<boolean> {
+async function isReady(
+  instance: Instance,
+  kind: "listen" | "bound",
+  started: number,
+): Promise<boolean> {
   const { transports } = instance.target;
   for (const t of transports) {
     if (kind === "listen" && t === "tcp") {
@@ -526,7 +530,9 @@ async function isReady(instance: Instance, kind: "listen" | "bound", started: nu
       // probed with a connection, and only after it has had time to show up in /proc: a
       // probe connection appears in the target's transcript, and kills one-shot servers.
       if (unixListening(instance.path!)) continue;
-      if (performance.now() - started < PROBE_AFTER_MS || !(await unixAccepts(instance.path!))) return false;
+      if (performance.now() - started < PROBE_AFTER_MS || !(await unixAccepts(instance.path!))) {
+        return false;
+      }
     } else if (t === "unix" || t === "unixgram") {
       try {
         if (!Deno.lstatSync(instance.path!).isSocket) return false;
