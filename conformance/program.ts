@@ -22,13 +22,7 @@ import { readProc } from "../src/proc.ts";
 import { bytesRepr } from "../src/repr.ts";
 import { sleep } from "../src/sockets.ts";
 import type { Instance } from "../src/target.ts";
-import {
-  interleave,
-  match,
-  socketpairTranscript,
-  type Transcript,
-  transcript,
-} from "../src/transcript.ts";
+import { match, socketpairTranscript } from "../src/transcript.ts";
 
 const encoder = new TextEncoder();
 
