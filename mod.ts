@@ -54,4 +54,11 @@ export * from "./src/transcript.ts";
 export * from "./src/inet.ts";
 export * from "./src/netdb.ts";
 export * from "./src/addrinfo.ts";
+export * from "./src/netns.ts";
+export {
+  type DatagramAddress,
+  maxUdpPayload,
+  UDP_MAX_IPV4,
+  UDP_MAX_IPV6,
+} from "./src/reference/dgram_socket.ts";
 export { allCases } from "./conformance/mod.ts";
