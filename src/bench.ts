@@ -54,6 +54,12 @@ export interface MeasureOptions {
   timeoutMs: number;
   /** Aborting it ends the measurement with an error. */
   signal?: AbortSignal;
+  /**
+   * Reads the CPU time the server has used so far, in seconds (see
+   * {@linkcode sessionCpuSeconds}); called when the window opens and when it closes, and
+   * not awaited in between, so the traffic does not pause for it.
+   */
+  serverCpu?: () => Promise<Map<number, number>>;
 }
 
 /** One throughput measurement. */
@@ -66,6 +72,8 @@ export interface ThroughputSample {
   mbPerSecond: number;
   /** Bytes the client wrote in all (warm-up and drain included); all came back. */
   totalBytes: number;
+  /** The server's CPU use over the window, in cores (1 = one core busy), if measured. */
+  serverCpu?: number;
 }
 
 /** One round-trip measurement. */
@@ -80,6 +88,8 @@ export interface RoundTripSample {
   p50Us: number;
   /** 99th percentile round-trip time, in µs. */
   p99Us: number;
+  /** The server's CPU use over the window, in cores (1 = one core busy), if measured. */
+  serverCpu?: number;
 }
 
 /** The median of a set of runs and how far they spread. */
@@ -150,6 +160,87 @@ class Watchdog {
   }
 }
 
+/** Server CPU readings at the window's edges, taken without pausing the traffic. */
+class CpuWindow {
+  #open?: Promise<Map<number, number>>;
+  #close?: Promise<Map<number, number>>;
+
+  constructor(readonly read?: () => Promise<Map<number, number>>) {}
+
+  open(): void {
+    this.#open = this.read?.();
+    this.#open?.catch(() => {});
+  }
+
+  close(): void {
+    this.#close = this.read?.();
+    this.#close?.catch(() => {});
+  }
+
+  /** Resolves once the closing reading is done (the connection must stay open until then). */
+  async closed(): Promise<void> {
+    await this.#close?.catch(() => {});
+  }
+
+  /**
+   * CPU seconds used between the readings per second of window, summed over the processes
+   * alive at the second reading (one that exited meanwhile, such as a fork-per-client
+   * server's child for an earlier connection, would otherwise count negative); undefined
+   * if unknown.
+   */
+  async cores(seconds: number): Promise<number | undefined> {
+    if (!this.#open || !this.#close) return undefined;
+    try {
+      const [open, close] = [await this.#open, await this.#close];
+      let used = 0;
+      for (const [pid, cpu] of close) used += cpu - (open.get(pid) ?? 0);
+      return used / seconds;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * The CPU time (user + system, in seconds) used so far by each live process of session
+ * `sid`, by pid: a target sockspec started and every process it forked (a fork-per-client
+ * server's children included). Reads every /proc/PID/stat through one `sh` (Deno refuses
+ * /proc reads without `--allow-all`); resolution is the kernel's clock tick (10 ms).
+ *
+ * @example
+ * ```ts
+ * import { sessionCpuSeconds } from "./bench.ts";
+ * import type { Instance } from "./target.ts";
+ * declare const server: Instance;
+ * const before = await sessionCpuSeconds(server.pid!);
+ * console.log(before.get(server.pid!)); // seconds used by the server process itself
+ * ```
+ */
+export async function sessionCpuSeconds(sid: number): Promise<Map<number, number>> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", "cat /proc/[0-9]*/stat 2>/dev/null; true"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const seconds = new Map<number, number>();
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const close = line.lastIndexOf(")");
+    if (close < 0) continue;
+    // after "(comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    const f = line.slice(close + 2).split(" ");
+    if (Number(f[3]) !== sid || f[0] === "Z") continue;
+    seconds.set(
+      Number(line.slice(0, line.indexOf(" "))),
+      (Number(f[11]) + Number(f[12])) / CLOCK_TICKS,
+    );
+  }
+  return seconds;
+}
+
+/** USER_HZ: the unit of /proc/PID/stat times (100 on Linux). */
+const CLOCK_TICKS = 100;
+
 /**
  * Echo throughput: the client writes `size`-byte writes and reads the echo at the same
  * time; after the warm-up it counts the bytes that come back for `durationMs`, then stops
@@ -174,6 +265,7 @@ export async function measureThroughput(
   const opensAt = t0 + opts.warmupMs;
   const closesAt = opensAt + opts.durationMs;
   const dog = new Watchdog(conn, opts.timeoutMs, closesAt + opts.timeoutMs, opts.signal);
+  const cpu = new CpuWindow(opts.serverCpu);
   const out = new Uint8Array(opts.size).map((_, i) => i & 0xff);
   const inBuf = new Uint8Array(Math.max(opts.size, 256 << 10));
   let writing = true;
@@ -181,6 +273,7 @@ export async function measureThroughput(
   let received = 0;
   const writer = (async () => {
     while (writing) sent += await conn.write(out);
+    await cpu.closed();
     await conn.closeWrite();
   })();
   writer.catch(() => {});
@@ -199,11 +292,13 @@ export async function measureThroughput(
         if (now >= opensAt) {
           startT = now;
           startBytes = received;
+          cpu.open();
         }
       } else if (endT < 0 && now >= closesAt) {
         endT = now;
         endBytes = received;
         writing = false;
+        cpu.close();
       }
     }
     await writer;
@@ -224,7 +319,8 @@ export async function measureThroughput(
   }
   const seconds = (endT - startT) / 1000;
   const bytes = endBytes - startBytes;
-  return { bytes, seconds, mbPerSecond: bytes / seconds / 1e6, totalBytes: sent };
+  const serverCpu = await cpu.cores(seconds);
+  return { bytes, seconds, mbPerSecond: bytes / seconds / 1e6, totalBytes: sent, serverCpu };
 }
 
 /**
@@ -253,6 +349,7 @@ export async function measureRoundTrips(
   const dog = new Watchdog(conn, opts.timeoutMs, closesAt + opts.timeoutMs, opts.signal);
   const ping = new Uint8Array([0x2a]);
   const pong = new Uint8Array(1);
+  const cpu = new CpuWindow(opts.serverCpu);
   // Bounded: a round trip takes at least a few µs, so 2 per µs of window is plenty.
   let times = new Float64Array(Math.min(1 << 16, Math.ceil(opts.durationMs * 2000)));
   let count = 0;
@@ -261,14 +358,21 @@ export async function measureRoundTrips(
   try {
     while (true) {
       const s = performance.now();
-      if (s >= closesAt) break;
+      if (s >= closesAt) {
+        cpu.close();
+        await cpu.closed();
+        break;
+      }
       await conn.write(ping);
       const n = await conn.read(pong);
       if (n === null) throw new Error("the server closed the connection");
       const e = performance.now();
       dog.progress(e);
       if (s >= opensAt) {
-        if (startT < 0) startT = s;
+        if (startT < 0) {
+          startT = s;
+          cpu.open();
+        }
         endT = e;
         if (count === times.length) {
           const grown = new Float64Array(times.length * 2);
@@ -293,6 +397,7 @@ export async function measureRoundTrips(
     perSecond: count / seconds,
     p50Us: percentile(sorted, 50) * 1000,
     p99Us: percentile(sorted, 99) * 1000,
+    serverCpu: await cpu.cores(seconds),
   };
 }
 
@@ -362,14 +467,23 @@ export interface BenchResult {
   target: { name: string; source: string };
   /** Why the subject could not be measured here (the figures are then partial). */
   error?: string;
-  /** Throughput: every run, their summary and (unless this is the baseline) the ratio. */
-  throughput: { runs: ThroughputSample[]; mbPerSecond: Summary; vsBaseline?: Summary };
+  /**
+   * Throughput: every run, their summary, the server's CPU use (cores) and (unless this is
+   * the baseline) the ratio.
+   */
+  throughput: {
+    runs: ThroughputSample[];
+    mbPerSecond: Summary;
+    serverCpu?: Summary;
+    vsBaseline?: Summary;
+  };
   /** Round trips: every run, summaries and (unless this is the baseline) the ratio. */
   roundTrips: {
     runs: RoundTripSample[];
     perSecond: Summary;
     p50Us: Summary;
     p99Us: Summary;
+    serverCpu?: Summary;
     vsBaseline?: Summary;
   };
 }
@@ -544,7 +658,12 @@ export async function runBench(
             const subject = subjects.find((s) => s.name === result.subject)!;
             const target = subject.targets[t]!;
             const instance = instances.get(target)!;
-            const mopts = { ...opts, timeoutMs: target.timeoutMs };
+            const pid = instance.pid;
+            const mopts = {
+              ...opts,
+              timeoutMs: target.timeoutMs,
+              serverCpu: pid === undefined ? undefined : () => sessionCpuSeconds(pid),
+            };
             let line: string;
             try {
               if (!instance.running) {
@@ -554,12 +673,12 @@ export async function runBench(
               if (metric === "throughput") {
                 const s = await measureThroughput(addr, mopts);
                 result.throughput.runs.push(s);
-                line = `${s.mbPerSecond.toFixed(0)} MB/s`;
+                line = `${s.mbPerSecond.toFixed(0)} MB/s${cpuNote(s.serverCpu)}`;
               } else {
                 const s = await measureRoundTrips(addr, mopts);
                 result.roundTrips.runs.push(s);
                 line = `${s.perSecond.toFixed(0)} round trips/s, p50 ${s.p50Us.toFixed(1)} µs, ` +
-                  `p99 ${s.p99Us.toFixed(1)} µs`;
+                  `p99 ${s.p99Us.toFixed(1)} µs${cpuNote(s.serverCpu)}`;
               }
             } catch (err) {
               if (opts.signal?.aborted) throw new Error("interrupted");
@@ -617,6 +736,12 @@ function summarizeResults(results: BenchResult[], baseline?: string): void {
     r.roundTrips.perSecond = summarize(r.roundTrips.runs.map((s) => s.perSecond));
     r.roundTrips.p50Us = summarize(r.roundTrips.runs.map((s) => s.p50Us));
     r.roundTrips.p99Us = summarize(r.roundTrips.runs.map((s) => s.p99Us));
+    const cpu = (runs: { serverCpu?: number }[]) => {
+      const known = runs.flatMap((s) => (s.serverCpu === undefined ? [] : [s.serverCpu]));
+      return known.length ? summarize(known) : undefined;
+    };
+    r.throughput.serverCpu = cpu(r.throughput.runs);
+    r.roundTrips.serverCpu = cpu(r.roundTrips.runs);
   }
   if (!baseline) return;
   for (const r of results) {
@@ -678,66 +803,85 @@ export function formatBenchReport(report: BenchReport): string {
   );
   const vs = report.baseline ? `vs ${report.baseline}` : "";
   const nameWidth = Math.max(8, ...report.results.map((r) => r.subject.length));
-  const row = (cells: string[], widths: number[]) =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
-      .trimEnd();
-  const ratioCell = (s?: Summary) =>
-    s ? `${fmt(s.median, 2)} [${fmt(s.min, 2)}-${fmt(s.max, 2)}]` : "";
+  const table = (header: string[], rows: string[][]) => {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) =>
+      cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
+        .trimEnd();
+    return [line(header), ...rows.map(line)];
+  };
+  const name = (subject: string) => subject.padEnd(nameWidth);
+  const ratio = (r: BenchResult, s?: Summary) =>
+    report.baseline === r.subject
+      ? "(baseline)"
+      : s
+      ? `${fmt(s.median, 2)} [${fmt(s.min, 2)}-${fmt(s.max, 2)}]`
+      : "";
+  const figures = (s: Summary, digits: number) =>
+    s.n
+      ? [
+        fmt(s.median, digits),
+        `[${fmt(s.min, digits)}-${fmt(s.max, digits)}]`,
+        `${fmt(s.spreadPct, 0)}%`,
+      ]
+      : ["-", "", ""];
+  const cpu = (s?: Summary) => (s ? fmt(s.median, 2) : "");
 
   lines.push("Throughput, MB/s echoed (10^6 bytes/s) while writing and reading at once");
-  const tw = [nameWidth, 9, 8, 19, 7, 18];
-  lines.push(row(["server", "transport", "median", "[min-max]", "spread", vs], tw));
-  for (const r of report.results) {
-    const s = r.throughput.mbPerSecond;
-    lines.push(
-      row([
-        r.subject,
+  lines.push(
+    ...table(
+      ["server", "transport", "median", "[min-max]", "spread", "cpu", vs],
+      report.results.map((r) => [
+        name(r.subject),
         r.transport,
-        s.n ? fmt(s.median, 0) : "-",
-        s.n ? `[${fmt(s.min, 0)}-${fmt(s.max, 0)}]` : "",
-        s.n ? `${fmt(s.spreadPct, 0)}%` : "",
-        report.baseline === r.subject ? "(baseline)" : ratioCell(r.throughput.vsBaseline),
-      ], tw),
-    );
-  }
+        ...figures(r.throughput.mbPerSecond, 0),
+        cpu(r.throughput.serverCpu),
+        ratio(r, r.throughput.vsBaseline),
+      ]),
+    ),
+  );
   lines.push("", "Round trips, 1-byte ping-pong (round trips/s; p50 and p99 in µs)");
-  const rw = [nameWidth, 9, 8, 15, 7, 7, 7, 18];
-  lines.push(row(["server", "transport", "median", "[min-max]", "spread", "p50", "p99", vs], rw));
-  for (const r of report.results) {
-    const s = r.roundTrips.perSecond;
-    lines.push(
-      row([
-        r.subject,
+  lines.push(
+    ...table(
+      ["server", "transport", "median", "[min-max]", "spread", "p50", "p99", "cpu", vs],
+      report.results.map((r) => [
+        name(r.subject),
         r.transport,
-        s.n ? fmt(s.median, 0) : "-",
-        s.n ? `[${fmt(s.min, 0)}-${fmt(s.max, 0)}]` : "",
-        s.n ? `${fmt(s.spreadPct, 0)}%` : "",
-        s.n ? fmt(r.roundTrips.p50Us.median, 1) : "",
-        s.n ? fmt(r.roundTrips.p99Us.median, 1) : "",
-        report.baseline === r.subject ? "(baseline)" : ratioCell(r.roundTrips.vsBaseline),
-      ], rw),
-    );
-  }
+        ...figures(r.roundTrips.perSecond, 0),
+        r.roundTrips.p50Us.n ? fmt(r.roundTrips.p50Us.median, 1) : "",
+        r.roundTrips.p99Us.n ? fmt(r.roundTrips.p99Us.median, 1) : "",
+        cpu(r.roundTrips.serverCpu),
+        ratio(r, r.roundTrips.vsBaseline),
+      ]),
+    ),
+  );
+  lines.push(
+    "",
+    "cpu: the server's CPU use during the window, in cores (median; from /proc, 10 ms ticks)",
+  );
   if (report.udsTcp.length) {
     lines.push("", "UDS/TCP ratio of medians (above 1: the Unix socket is faster)");
-    const uw = [nameWidth, 10, 11];
-    lines.push(row(["server", "", "throughput", "round trips"], [nameWidth, 0, 10, 11]));
-    for (const u of report.udsTcp) {
-      lines.push(
-        row([
-          u.subject,
+    lines.push(
+      ...table(
+        ["server", "", "throughput", "round trips"],
+        report.udsTcp.map((u) => [
+          name(u.subject),
           "",
           u.throughput === undefined ? "-" : fmt(u.throughput, 2),
           u.roundTrips === undefined ? "-" : fmt(u.roundTrips, 2),
-        ], [nameWidth, 0, ...uw.slice(1)]),
-      );
-    }
+        ]),
+      ),
+    );
   }
   const errors = report.results.filter((r) => r.error);
   if (errors.length || report.notes.length) lines.push("");
   for (const r of errors) lines.push(`ERROR ${r.subject} ${r.transport}: ${r.error}`);
   for (const n of report.notes) lines.push(`note: ${n}`);
   return lines.join("\n");
+}
+
+function cpuNote(cores?: number): string {
+  return cores === undefined ? "" : `, server cpu ${cores.toFixed(2)}`;
 }
 
 function fmt(n: number, digits: number): string {
