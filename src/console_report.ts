@@ -84,7 +84,9 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
   const s = summarize(report);
   const extras = [
     s.notStrict ? `${s.notStrict} SHOULD case(s) failed (not counted; --strict counts them)` : "",
-    s.infoProblems ? `${s.infoProblems} INFO case(s) could not observe their value` : "",
+    s.infoProblems
+      ? `${s.infoProblems} INFO case(s) observed a value other than SPEC's, or none (never counted)`
+      : "",
     s.unexpectedPass
       ? `${s.unexpectedPass} case(s) passed that the expectations say should not: update the expectations file`
       : "",

@@ -64,7 +64,7 @@ const LEGEND: [string, string, string][] = [
   ["unexpected-pass", "XPASS", "passed, but the expectations say otherwise; fails the run"],
   ["expected", "XFAIL", "a known failure listed in the expectations; does not fail the run"],
   ["warn", "WARN", "SHOULD failed; counts only with --strict"],
-  ["info", "INFO", "an INFO case could not observe its value"],
+  ["info", "INFO", "an INFO case observed a value other than SPEC's, or none"],
   ["skip", "SKIP", "does not apply here (the reason is in the details)"],
 ];
 

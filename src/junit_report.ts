@@ -138,7 +138,7 @@ function testcase(target: TargetReport, r: CaseResult, strict: boolean, out: str
   const sysout = [
     `${r.level}: ${r.requirement}`,
     `${j === "warn" ? "WARN (SHOULD, not counted without --strict) " : ""}${
-      j === "info" ? "INFO could not observe: " : ""
+      j === "info" ? "INFO differs from SPEC or could not observe: " : ""
     }${r.verdict}: ${r.message}`,
     ...(observed.length
       ? [`observed: ${observed.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`]

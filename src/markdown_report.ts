@@ -120,7 +120,7 @@ export function markdownReport(report: RunReport): string {
     [
       "Warnings",
       pick("warn", "info"),
-      "SHOULD failures (not counted without --strict) and INFO cases that could not observe their value.",
+      "SHOULD failures (not counted without --strict) and INFO cases that observed a value other than SPEC's, or none.",
     ],
     [
       "Known failures",

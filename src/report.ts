@@ -213,7 +213,7 @@ export interface Summary {
   unexpectedPass: number;
   /** Judged `warn`: SHOULD failures not counted without `--strict`. */
   notStrict: number;
-  /** Judged `info`: INFO results that could not observe their value. */
+  /** Judged `info`: INFO results (FAIL or ERROR) that observed a value other than SPEC's, or none. */
   infoProblems: number;
   /** 0 when nothing fails the run, else 1. */
   exitCode: 0 | 1;
