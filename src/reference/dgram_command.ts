@@ -13,9 +13,11 @@
 
 import {
   intOption,
+  messageOption,
+  parseCommand,
   parseHostPort,
-  parseOptions,
   serveUntilSignal,
+  timeoutOption,
   UsageError,
 } from "../cli_args.ts";
 import { runDgramClient } from "./dgram_client.ts";
@@ -80,16 +82,13 @@ function address(kind: "udp" | "unixgram", positionals: string[]): DatagramAddre
 }
 
 async function serveMain(kind: "udp" | "unixgram", args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(args, {
+  const parsed = parseCommand(args, SERVE_DGRAM_HELP, {
     buffer: { type: "string" },
     zero: { type: "string" },
     transcript: { type: "boolean" },
-    help: { type: "boolean" },
   }, true);
-  if (values.help) {
-    console.log(SERVE_DGRAM_HELP);
-    return 0;
-  }
+  if (!parsed) return 0; // --help
+  const { values, positionals } = parsed;
   const listen = address(kind, positionals);
   const zero = values.zero ?? "ignore";
   if (zero !== "ignore" && zero !== "echo") {
@@ -111,19 +110,16 @@ function sizeFromEnv(): string | undefined {
 }
 
 async function clientMain(kind: "udp" | "unixgram", args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(args, {
+  const parsed = parseCommand(args, CLIENT_DGRAM_HELP, {
     message: { type: "string" },
     size: { type: "string" },
     buffer: { type: "string" },
     timeout: { type: "string" },
     bind: { type: "string" },
     unbound: { type: "boolean" },
-    help: { type: "boolean" },
   }, true);
-  if (values.help) {
-    console.log(CLIENT_DGRAM_HELP);
-    return 0;
-  }
+  if (!parsed) return 0; // --help
+  const { values, positionals } = parsed;
   const to = address(kind, positionals);
   if (kind === "udp" && (values.bind !== undefined || values.unbound)) {
     throw new UsageError("--bind and --unbound apply to unixgram only");
@@ -138,15 +134,11 @@ async function clientMain(kind: "udp" | "unixgram", args: string[]): Promise<num
   const size = sizeText === undefined ? undefined : intOption("size", sizeText, 0, 16 << 20);
   return await runDgramClient({
     to,
-    message: size !== undefined
-      ? patterned(size)
-      : values.message !== undefined
-      ? new TextEncoder().encode(values.message)
-      : undefined,
+    message: size !== undefined ? patterned(size) : messageOption(values.message),
     bind: values.bind,
     unbound: values.unbound,
     buffer: intOption("buffer", values.buffer, 1, MAX_BUFFER),
-    timeoutMs: intOption("timeout", values.timeout, 1, 3_600_000),
+    timeoutMs: timeoutOption(values.timeout),
   });
 }
 

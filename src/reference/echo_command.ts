@@ -12,12 +12,15 @@
 
 import {
   intOption,
-  parseHostPort,
-  parseOptions,
+  messageOption,
+  modeOption,
+  parseCommand,
   serveUntilSignal,
+  STREAM_OPTIONS,
+  streamAddress,
+  timeoutOption,
   UsageError,
 } from "../cli_args.ts";
-import type { StreamAddress } from "../sockets.ts";
 import { runEchoClient } from "./echo_client.ts";
 import { serveEcho } from "./echo_server.ts";
 
@@ -56,15 +59,6 @@ Options:
   --timeout MS      longest wait for any step (default 5000)
   --help            show this help`;
 
-function address(values: { tcp?: string; unix?: string }): StreamAddress {
-  if ((values.tcp === undefined) === (values.unix === undefined)) {
-    throw new UsageError("give exactly one of --tcp HOST:PORT or --unix PATH");
-  }
-  return values.unix !== undefined
-    ? { transport: "unix", path: values.unix }
-    : parseHostPort(values.tcp!);
-}
-
 /**
  * Runs `sockspec serve echo ARGS`; resolves with the exit status after SIGINT/SIGTERM.
  *
@@ -75,30 +69,19 @@ function address(values: { tcp?: string; unix?: string }): StreamAddress {
  * ```
  */
 export async function echoServeMain(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, {
-    tcp: { type: "string" },
-    unix: { type: "string" },
+  const parsed = parseCommand(args, SERVE_ECHO_HELP, {
+    ...STREAM_OPTIONS,
     chunk: { type: "string" },
     large: { type: "boolean" },
     transcript: { type: "boolean" },
     mode: { type: "string" },
-    help: { type: "boolean" },
   });
-  if (values.help) {
-    console.log(SERVE_ECHO_HELP);
-    return 0;
-  }
-  const listen = address(values);
+  if (!parsed) return 0; // --help
+  const { values } = parsed;
+  const listen = streamAddress(values);
   if (values.large && values.chunk) throw new UsageError("give --chunk N or --large, not both");
   const chunk = values.large ? 256 << 10 : intOption("chunk", values.chunk, 1, 16 << 20) ?? 16;
-  let mode: number | undefined;
-  if (values.mode !== undefined) {
-    if (!/^0?[0-7]{3}$/.test(values.mode)) {
-      throw new UsageError(`--mode must be octal such as 0600, not '${values.mode}'`);
-    }
-    if (listen.transport !== "unix") throw new UsageError("--mode applies to --unix only");
-    mode = parseInt(values.mode, 8);
-  }
+  const mode = modeOption(values.mode, listen.transport);
   return await serveUntilSignal(
     "sockspec serve echo",
     () => serveEcho({ listen, chunk, transcript: values.transcript, mode }),
@@ -115,22 +98,18 @@ export async function echoServeMain(args: string[]): Promise<number> {
  * ```
  */
 export async function echoClientMain(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, {
-    tcp: { type: "string" },
-    unix: { type: "string" },
+  const parsed = parseCommand(args, CLIENT_ECHO_HELP, {
+    ...STREAM_OPTIONS,
     message: { type: "string" },
     chunk: { type: "string" },
     timeout: { type: "string" },
-    help: { type: "boolean" },
   });
-  if (values.help) {
-    console.log(CLIENT_ECHO_HELP);
-    return 0;
-  }
+  if (!parsed) return 0; // --help
+  const { values } = parsed;
   return await runEchoClient({
-    connectTo: address(values),
-    message: values.message === undefined ? undefined : new TextEncoder().encode(values.message),
+    connectTo: streamAddress(values),
+    message: messageOption(values.message),
     chunk: intOption("chunk", values.chunk, 1, 16 << 20),
-    timeoutMs: intOption("timeout", values.timeout, 1, 3_600_000),
+    timeoutMs: timeoutOption(values.timeout),
   });
 }

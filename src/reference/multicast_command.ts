@@ -10,7 +10,14 @@
  * @module
  */
 
-import { intOption, parseOptions, serveUntilSignal, UsageError } from "../cli_args.ts";
+import {
+  intOption,
+  messageOption,
+  parseCommand,
+  serveUntilSignal,
+  timeoutOption,
+  UsageError,
+} from "../cli_args.ts";
 import {
   DEFAULT_GROUP,
   DEFAULT_PORT,
@@ -67,16 +74,13 @@ function groupOption(text: string | undefined): string {
  * ```
  */
 export async function mcastServeMain(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, {
+  const parsed = parseCommand(args, SERVE_MCAST_HELP, {
     group: { type: "string" },
     port: { type: "string" },
     transcript: { type: "boolean" },
-    help: { type: "boolean" },
   });
-  if (values.help) {
-    console.log(SERVE_MCAST_HELP);
-    return 0;
-  }
+  if (!parsed) return 0; // --help
+  const { values } = parsed;
   const group = groupOption(values.group);
   const port = intOption("port", values.port, 0, 65535) ?? DEFAULT_PORT;
   return await serveUntilSignal(
@@ -95,23 +99,20 @@ export async function mcastServeMain(args: string[]): Promise<number> {
  * ```
  */
 export async function mcastClientMain(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, {
+  const parsed = parseCommand(args, CLIENT_MCAST_HELP, {
     group: { type: "string" },
     port: { type: "string" },
     ttl: { type: "string" },
     timeout: { type: "string" },
     message: { type: "string" },
-    help: { type: "boolean" },
   });
-  if (values.help) {
-    console.log(CLIENT_MCAST_HELP);
-    return 0;
-  }
+  if (!parsed) return 0; // --help
+  const { values } = parsed;
   return await runMulticastSender({
     group: groupOption(values.group),
     port: intOption("port", values.port, 1, 65535),
     ttl: intOption("ttl", values.ttl, 0, 255),
-    timeoutMs: intOption("timeout", values.timeout, 1, 600_000),
-    message: values.message === undefined ? undefined : new TextEncoder().encode(values.message),
+    timeoutMs: timeoutOption(values.timeout, 600_000),
+    message: messageOption(values.message),
   });
 }

@@ -11,13 +11,14 @@
  */
 
 import {
-  intOption,
-  parseHostPort,
-  parseOptions,
+  modeOption,
+  parseCommand,
   serveUntilSignal,
+  STREAM_OPTIONS,
+  streamAddress,
+  timeoutOption,
   UsageError,
 } from "../cli_args.ts";
-import type { StreamAddress } from "../sockets.ts";
 import { calcsize } from "../struct.ts";
 import { runRecordClient } from "./record_client.ts";
 import { serveRecords, TUTORIAL_FORMAT } from "./record_server.ts";
@@ -72,15 +73,6 @@ Options:
   --timeout MS      longest wait for any step (default 5000)
   --help            show this help`;
 
-function address(values: { tcp?: string; unix?: string }): StreamAddress {
-  if ((values.tcp === undefined) === (values.unix === undefined)) {
-    throw new UsageError("give exactly one of --tcp HOST:PORT or --unix PATH");
-  }
-  return values.unix !== undefined
-    ? { transport: "unix", path: values.unix }
-    : parseHostPort(values.tcp!);
-}
-
 function format(text: string | undefined): string {
   if (text === undefined) return TUTORIAL_FORMAT;
   try {
@@ -103,35 +95,24 @@ function format(text: string | undefined): string {
  * ```
  */
 export async function recordServeMain(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, {
-    tcp: { type: "string" },
-    unix: { type: "string" },
+  const parsed = parseCommand(args, SERVE_RECORD_HELP, {
+    ...STREAM_OPTIONS,
     format: { type: "string" },
     reply: { type: "boolean" },
     transcript: { type: "boolean" },
     timeout: { type: "string" },
     mode: { type: "string" },
-    help: { type: "boolean" },
   });
-  if (values.help) {
-    console.log(SERVE_RECORD_HELP);
-    return 0;
-  }
-  const listen = address(values);
-  let mode: number | undefined;
-  if (values.mode !== undefined) {
-    if (!/^0?[0-7]{3}$/.test(values.mode)) {
-      throw new UsageError(`--mode must be octal such as 0600, not '${values.mode}'`);
-    }
-    if (listen.transport !== "unix") throw new UsageError("--mode applies to --unix only");
-    mode = parseInt(values.mode, 8);
-  }
+  if (!parsed) return 0; // --help
+  const { values } = parsed;
+  const listen = streamAddress(values);
+  const mode = modeOption(values.mode, listen.transport);
   const options = {
     listen,
     format: format(values.format),
     reply: values.reply,
     transcript: values.transcript,
-    timeoutMs: intOption("timeout", values.timeout, 1, 3_600_000),
+    timeoutMs: timeoutOption(values.timeout),
     mode,
   };
   return await serveUntilSignal("sockspec serve record", () => serveRecords(options));
@@ -147,22 +128,18 @@ export async function recordServeMain(args: string[]): Promise<number> {
  * ```
  */
 export async function recordClientMain(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, {
-    tcp: { type: "string" },
-    unix: { type: "string" },
+  const parsed = parseCommand(args, CLIENT_RECORD_HELP, {
+    ...STREAM_OPTIONS,
     format: { type: "string" },
     reply: { type: "boolean" },
     timeout: { type: "string" },
-    help: { type: "boolean" },
   });
-  if (values.help) {
-    console.log(CLIENT_RECORD_HELP);
-    return 0;
-  }
+  if (!parsed) return 0; // --help
+  const { values } = parsed;
   return await runRecordClient({
-    connectTo: address(values),
+    connectTo: streamAddress(values),
     format: format(values.format),
     reply: values.reply,
-    timeoutMs: intOption("timeout", values.timeout, 1, 3_600_000),
+    timeoutMs: timeoutOption(values.timeout),
   });
 }
