@@ -27,15 +27,14 @@
  */
 
 import { errnoCode, errnoLine } from "../errno.ts";
-import { bytesRepr } from "../repr.ts";
-import { closeQuietly, sleep } from "../sockets.ts";
+import { closeQuietly } from "../sockets.ts";
 import { MAX_UNIX_PATH } from "../target.ts";
 import {
   type DatagramAddress,
   describeDatagram,
   isUnbound,
   openDatagram,
-  pyAddress,
+  receiveLoop,
 } from "./dgram_socket.ts";
 
 /** The tutorial's receive buffer, `recvfrom(4096)`. */
@@ -206,50 +205,35 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
     );
   }
   let closing = false;
-  const finished = (async () => {
-    let waiting = false;
-    while (!closing) {
-      if (!waiting) {
-        print("");
-        print("waiting to receive message");
-        waiting = true;
-      }
-      let data: Uint8Array;
-      let from: Deno.Addr;
-      try {
-        [data, from] = await socket.receive(new Uint8Array(buffer));
-      } catch (err) {
-        if (closing) break;
-        log(`dgram: receive failed: ${errnoLine(err)}; retrying`);
-        await sleep(50);
-        continue;
-      }
-      waiting = false;
-      const who = pyAddress(from);
-      print(`received ${data.length} bytes from ${who}`);
-      print(bytesRepr(data));
-      if (data.length === 0 && zeroLength === "ignore") continue;
+  const finished = receiveLoop(socket, {
+    buffer,
+    print,
+    log,
+    name: "dgram",
+    closing: () => closing,
+    async answer(data, from, who) {
+      if (data.length === 0 && zeroLength === "ignore") return;
       if (isUnbound(from)) {
         log(
           `dgram: cannot answer the ${data.length}-byte datagram from an unbound Unix client: ` +
             "it did not bind a path of its own, so there is no address to send to " +
             "(SPEC 4: the client must bind a path to receive the answer)",
         );
-        continue;
+        return;
       }
       try {
         const sent = await socket.send(data, from);
         print(`sent ${sent} bytes back to ${who}`);
       } catch (err) {
-        if (closing) break;
+        if (closing) return;
         log(
           `dgram: cannot send ${data.length} bytes back to ${describeDatagram(from)}: ${
             errnoLine(err)
           }`,
         );
       }
-    }
-  })();
+    },
+  });
   return {
     addr: socket.addr,
     finished,

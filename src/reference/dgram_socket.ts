@@ -1,8 +1,8 @@
 /**
  * Datagram plumbing shared by the reference datagram programs and the datagram cases
  * (SPEC 4 and 5): addresses for UDP and Unix datagram sockets, the UDP payload limits,
- * Python-style printing of sender addresses, and a receive with a timeout that never loses
- * a datagram.
+ * Python-style printing of sender addresses, a receive with a timeout that never loses
+ * a datagram, and the tutorial servers' receive loop.
  *
  * On Deno a Unix datagram socket (`AF_UNIX`, `SOCK_DGRAM`) is `transport: "unixpacket"`;
  * without a path it is left unbound (it can send but nobody can answer it).
@@ -22,7 +22,9 @@
  */
 
 import { formatSockaddr } from "../addrinfo.ts";
-import { errnoCode } from "../errno.ts";
+import { errnoCode, errnoLine } from "../errno.ts";
+import { bytesRepr } from "../repr.ts";
+import { sleep } from "../sockets.ts";
 
 /** Where a datagram socket is (or is bound): a UDP host and port, or a Unix socket path. */
 export type DatagramAddress =
@@ -183,6 +185,80 @@ export async function receiveWithin(
     throw err;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Options of {@linkcode receiveLoop}. */
+export interface ReceiveLoopOptions {
+  /** The receive buffer in bytes: a longer datagram is truncated to it, as `recvfrom(n)`. */
+  buffer: number;
+  /** Where transcript lines go. */
+  print: (line: string) => void;
+  /** Where problems go, one line each. */
+  log: (line: string) => void;
+  /** The program's name at the start of each problem line (`dgram: receive failed: ...`). */
+  name: string;
+  /** True once the server is closing: a failed receive then ends the loop, unlogged. */
+  closing: () => boolean;
+  /**
+   * Deals with one datagram after its transcript lines (answers it, or not); `who` is the
+   * sender as printed. It must not throw: it logs its own problems.
+   */
+  answer: (data: Uint8Array, from: Deno.Addr, who: string) => Promise<void>;
+}
+
+/**
+ * The tutorial servers' loop (SPEC 4 and 5) until `closing()`: prints an empty line and
+ * `waiting to receive message` (once per datagram), receives one datagram of up to
+ * `buffer` bytes, prints `received N bytes from ADDR` (the sender as {@linkcode pyAddress}
+ * shows it) and the data's repr, then hands it to `answer`. A failed receive is logged and
+ * retried after 50 ms, unless the server is closing.
+ *
+ * @example
+ * ```ts
+ * import { openDatagram, receiveLoop } from "./dgram_socket.ts";
+ * const sock = openDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * let closing = false;
+ * const finished = receiveLoop(sock, {
+ *   buffer: 4096,
+ *   print: console.log,
+ *   log: console.error,
+ *   name: "echo",
+ *   closing: () => closing,
+ *   answer: async (data, from) => void await sock.send(data, from),
+ * });
+ * closing = true;
+ * sock.close();
+ * await finished;
+ * ```
+ */
+export async function receiveLoop(
+  socket: Deno.DatagramConn,
+  opts: ReceiveLoopOptions,
+): Promise<void> {
+  const { print } = opts;
+  let waiting = false;
+  while (!opts.closing()) {
+    if (!waiting) {
+      print("");
+      print("waiting to receive message");
+      waiting = true;
+    }
+    let data: Uint8Array;
+    let from: Deno.Addr;
+    try {
+      [data, from] = await socket.receive(new Uint8Array(opts.buffer));
+    } catch (err) {
+      if (opts.closing()) break;
+      opts.log(`${opts.name}: receive failed: ${errnoLine(err)}; retrying`);
+      await sleep(50);
+      continue;
+    }
+    waiting = false;
+    const who = pyAddress(from);
+    print(`received ${data.length} bytes from ${who}`);
+    print(bytesRepr(data));
+    await opts.answer(data, from, who);
   }
 }
 

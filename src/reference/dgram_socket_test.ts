@@ -7,6 +7,7 @@ import {
   openDatagram,
   patterned,
   pyAddress,
+  receiveLoop,
   receiveWithin,
   toDenoAddr,
 } from "./dgram_socket.ts";
@@ -75,4 +76,97 @@ Deno.test("Unix datagram sockets: bound and unbound senders, Python-style addres
 Deno.test("patterned bytes repeat the tag", () => {
   assert.equal(new TextDecoder().decode(patterned(7, "ab")), "abababa");
   assert.equal(patterned(0).length, 0);
+});
+
+Deno.test("receiveLoop: waits once per datagram, retries a failed receive, stops when closing", async () => {
+  const from: Deno.Addr = { transport: "udp", hostname: "127.0.0.1", port: 57870 };
+  let calls = 0;
+  let closing = false;
+  const fake = {
+    receive(buf?: Uint8Array): Promise<[Uint8Array, Deno.Addr]> {
+      calls++;
+      if (calls === 1) return Promise.reject(new Error("Connection reset by peer (os error 104)"));
+      if (calls === 2) {
+        assert.equal(buf?.length, 8);
+        buf!.set(new TextEncoder().encode("ping"));
+        return Promise.resolve([buf!.subarray(0, 4), from]);
+      }
+      closing = true;
+      return Promise.reject(new Error("closed"));
+    },
+  } as unknown as Deno.DatagramConn;
+  const lines: string[] = [];
+  const logged: string[] = [];
+  const answered: string[] = [];
+  await receiveLoop(fake, {
+    buffer: 8,
+    print: (l) => lines.push(l),
+    log: (l) => logged.push(l),
+    name: "test",
+    closing: () => closing,
+    answer: (data, sender, who) => {
+      answered.push(`${new TextDecoder().decode(data)} ${describeDatagram(sender)} ${who}`);
+      return Promise.resolve();
+    },
+  });
+  assert.equal(calls, 3);
+  assert.deepEqual(lines, [
+    "",
+    "waiting to receive message",
+    "received 4 bytes from ('127.0.0.1', 57870)",
+    "b'ping'",
+    "",
+    "waiting to receive message",
+  ]);
+  assert.deepEqual(logged, [
+    "test: receive failed: [Errno 104] Connection reset by peer; retrying",
+  ]);
+  assert.deepEqual(answered, ["ping 127.0.0.1:57870 ('127.0.0.1', 57870)"]);
+});
+
+Deno.test("receiveLoop: Unix senders print as Python's str.format shows them (path, None)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgl-" });
+  const server = openDatagram({ transport: "unixgram", path: `${dir}/s` });
+  const bound = openDatagram({ transport: "unixgram", path: `${dir}/c` });
+  const unbound = openDatagram({ transport: "unixgram" });
+  const lines: string[] = [];
+  let closing = false;
+  let answers = 0;
+  const done = Promise.withResolvers<void>();
+  const finished = receiveLoop(server, {
+    buffer: 4096,
+    print: (l) => lines.push(l),
+    log: (l) => lines.push(`log: ${l}`),
+    name: "test",
+    closing: () => closing,
+    answer: () => {
+      if (++answers === 2) done.resolve();
+      return Promise.resolve();
+    },
+  });
+  try {
+    const to = toDenoAddr({ transport: "unixgram", path: `${dir}/s` });
+    await bound.send(new TextEncoder().encode("a"), to);
+    await unbound.send(new TextEncoder().encode("bc"), to);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      done.promise,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no 2 datagrams in 5 s: ${lines}`)), 5000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.deepEqual(lines.filter((l) => l.startsWith("received")), [
+      `received 1 bytes from ${dir}/c`,
+      "received 2 bytes from None",
+    ]);
+  } finally {
+    closing = true;
+    server.close();
+    await finished;
+    bound.close();
+    unbound.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.ok(!lines.some((l) => l.startsWith("log: ")), "closing is not logged as a failure");
 });

@@ -31,8 +31,9 @@ import dgram from "node:dgram";
 import { formatSockaddr } from "../addrinfo.ts";
 import { errnoLine } from "../errno.ts";
 import { bytesRepr } from "../repr.ts";
-import { closeQuietly, sleep } from "../sockets.ts";
+import { closeQuietly } from "../sockets.ts";
 import { MULTICAST_MESSAGE } from "../transcript.ts";
+import { receiveLoop } from "./dgram_socket.ts";
 
 /** The tutorial's group. */
 export const DEFAULT_GROUP = "224.3.29.71";
@@ -117,37 +118,22 @@ export async function serveMulticast(
   const buffer = opts.buffer ?? 1024;
   const ack = new TextEncoder().encode("ack");
   let closing = false;
-  const finished = (async () => {
-    let waiting = false;
-    while (!closing) {
-      if (!waiting) {
-        print("");
-        print("waiting to receive message");
-        waiting = true;
-      }
-      let data: Uint8Array;
-      let from: Deno.Addr;
-      try {
-        [data, from] = await socket.receive(new Uint8Array(buffer));
-      } catch (err) {
-        if (closing) break;
-        log(`mcast: receive failed: ${errnoLine(err)}; retrying`);
-        await sleep(50);
-        continue;
-      }
-      waiting = false;
-      const who = formatSockaddr(from);
-      print(`received ${data.length} bytes from ${who}`);
-      print(bytesRepr(data));
+  const finished = receiveLoop(socket, {
+    buffer,
+    print,
+    log,
+    name: "mcast",
+    closing: () => closing,
+    async answer(_data, from, who) {
       print(`sending acknowledgement to ${who}`);
       try {
         await socket.send(ack, from);
       } catch (err) {
-        if (closing) break;
+        if (closing) return;
         log(`mcast: cannot send the acknowledgement to ${who}: ${errnoLine(err)}`);
       }
-    }
-  })();
+    },
+  });
   return {
     addr: socket.addr as Deno.NetAddr,
     finished,
