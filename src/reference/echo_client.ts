@@ -13,11 +13,10 @@
  * @module
  */
 
-import { createConnection } from "../addrinfo.ts";
-import { errnoLine } from "../errno.ts";
 import { bytesRepr } from "../repr.ts";
 import { TUTORIAL_MESSAGE } from "../transcript.ts";
-import { closeQuietly, connect, readSome, type StreamAddress, writeAll } from "../sockets.ts";
+import { readSome, type StreamAddress, writeAll } from "../sockets.ts";
+import { talkOver } from "./stream_client.ts";
 
 /** Options of {@linkcode runEchoClient}. */
 export interface EchoClientOptions {
@@ -53,11 +52,7 @@ export async function runEchoClient(opts: EchoClientOptions): Promise<number> {
       ? `connecting to ${to.path}`
       : `connecting to ${to.hostname} port ${to.port}`,
   );
-  let conn: Deno.Conn | undefined;
-  try {
-    conn = to.transport === "unix"
-      ? await connect(to, timeoutMs)
-      : await createConnection(to.hostname, to.port, { timeoutMs });
+  return await talkOver(to, timeoutMs, print, async (conn) => {
     print(`sending ${bytesRepr(message)}`);
     await writeAll(conn, message, timeoutMs);
     let received = 0;
@@ -71,13 +66,5 @@ export async function runEchoClient(opts: EchoClientOptions): Promise<number> {
       print(`received ${bytesRepr(data)}`);
     }
     return 0;
-  } catch (err) {
-    print(errnoLine(err));
-    return 1;
-  } finally {
-    if (conn) {
-      print("closing socket");
-      closeQuietly(conn);
-    }
-  }
+  });
 }

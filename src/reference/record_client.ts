@@ -22,19 +22,11 @@
  * @module
  */
 
-import { createConnection } from "../addrinfo.ts";
-import { errnoLine } from "../errno.ts";
 import { PyFloat, pyRepr, toHex } from "../repr.ts";
-import {
-  closeQuietly,
-  concat,
-  connect,
-  readSome,
-  type StreamAddress,
-  writeAll,
-} from "../sockets.ts";
+import { concat, readSome, type StreamAddress, writeAll } from "../sockets.ts";
 import { Struct, StructError, type StructValue } from "../struct.ts";
 import { TUTORIAL_FORMAT } from "./record_server.ts";
+import { talkOver } from "./stream_client.ts";
 
 /** The tutorial's values, `(1, b'ab', 2.7)`, as the codec takes them. */
 export const TUTORIAL_VALUES: readonly StructValue[] = [1, new TextEncoder().encode("ab"), 2.7];
@@ -112,11 +104,7 @@ export async function runRecordClient(opts: RecordClientOptions): Promise<number
     print(`${name}: ${(err as Error).message}`);
     return 1;
   }
-  let conn: Deno.Conn | undefined;
-  try {
-    conn = to.transport === "unix"
-      ? await connect(to, timeoutMs)
-      : await createConnection(to.hostname, to.port, { timeoutMs });
+  return await talkOver(to, timeoutMs, print, async (conn) => {
     print(`values = ${pyRepr([1, TUTORIAL_VALUES[1] as Uint8Array, new PyFloat(2.7)])}`);
     print(`sending b'${toHex(packed)}'`);
     await writeAll(conn, packed, timeoutMs);
@@ -129,13 +117,5 @@ export async function runRecordClient(opts: RecordClientOptions): Promise<number
       print(`reply = ${line}`);
     }
     return 0;
-  } catch (err) {
-    print(errnoLine(err));
-    return 1;
-  } finally {
-    if (conn) {
-      print("closing socket");
-      closeQuietly(conn);
-    }
-  }
+  });
 }
