@@ -492,7 +492,7 @@ export async function catalogueMain(args: string[]): Promise<number> {
     { format: "html", file: `${out}/report.html` },
   ]);
   try {
-    await Deno.writeTextFile(`${out}/matrix.md`, matrix);
+    await Deno.writeTextFile(`${out}/matrix.md`, `${matrix}\n`);
   } catch (err) {
     errors.push(`cannot write ${out}/matrix.md: ${(err as Error).message}`);
   }
