@@ -49,11 +49,23 @@ export interface EchoServer {
 const WRITE_STALL_MS = 30_000;
 
 /**
+ * The largest read over a Unix socket without a transcript. Measured with `sockspec bench`
+ * (docs/performance.md): over a Unix socket two 64 KiB buffers echo faster and with less
+ * CPU per byte than 256 KiB ones (they stay in the core's cache, like the C baseline's
+ * 64 KiB buffer); over TCP larger reads cost less CPU per byte, so TCP keeps `chunk`.
+ */
+const UNIX_READ_MAX = 64 << 10;
+
+/**
  * Starts an echo server.
  *
- * Without a transcript each connection runs a tight loop: read into one buffer allocated
- * for the connection, write that buffer straight back; one timer per connection (not one
- * per write) drops a client that stops reading for 30 s. With a transcript written to
+ * Without a transcript each connection runs a pipelined loop over two buffers allocated
+ * for the connection: while one chunk is being written back, the next is read into the
+ * other buffer, and a chunk is written only after the one before it is out, so the echo
+ * stays in order (reads are at most `chunk` bytes, and at most 64 KiB over a Unix socket,
+ * where that is faster). One timer per connection (not one per write) drops a client that
+ * stops reading for 30 s. With a transcript the loop is strictly the tutorial's: read,
+ * print, write back, read again. With a transcript written to
  * stdout (no `print` given), lines are buffered and written in order once per event-loop
  * turn (one `write` per turn rather than one per line), and always before a connection's
  * first echo byte is sent, before the connection is closed, and when the server closes;
@@ -85,7 +97,12 @@ export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
       print?.("waiting for a connection");
     },
   }, async (conn, server) => {
-    if (!print) return await echoLoop(conn, new Uint8Array(chunk));
+    if (!print) {
+      return await echoPipelined(
+        conn,
+        listen.transport === "unix" ? Math.min(chunk, UNIX_READ_MAX) : chunk,
+      );
+    }
     const peer = peerName(conn);
     print(`connection from ${peer}`);
     const buf = new Uint8Array(chunk);
@@ -132,11 +149,7 @@ async function echoLoop(
   const guard = setInterval(() => {
     if (writingSince && performance.now() - writingSince > WRITE_STALL_MS) {
       stalled = true;
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
+      closeConn(conn);
     }
   }, Math.min(5000, WRITE_STALL_MS / 2));
   try {
@@ -158,6 +171,60 @@ async function echoLoop(
     throw err;
   } finally {
     clearInterval(guard);
+  }
+}
+
+/**
+ * Echoes until end of stream with two buffers of `size` bytes: the next chunk is read
+ * while the previous one is written back; at most one write is in flight, so the echo
+ * keeps its order. A write that makes no progress for {@linkcode WRITE_STALL_MS} closes
+ * the connection and ends the loop with an error that says so.
+ */
+async function echoPipelined(conn: Deno.Conn, size: number): Promise<void> {
+  const bufs = [new Uint8Array(size), new Uint8Array(size)];
+  let writingSince = 0;
+  let stalled = false;
+  const guard = setInterval(() => {
+    if (writingSince && performance.now() - writingSince > WRITE_STALL_MS) {
+      stalled = true;
+      closeConn(conn);
+    }
+  }, Math.min(5000, WRITE_STALL_MS / 2));
+  const writeOut = async (data: Uint8Array) => {
+    for (let off = 0; off < data.length;) {
+      writingSince = performance.now();
+      off += await conn.write(off ? data.subarray(off) : data);
+    }
+    writingSince = 0;
+  };
+  let writing: Promise<void> | undefined;
+  let i = 0;
+  try {
+    while (true) {
+      const n = await conn.read(bufs[i]);
+      if (writing) await writing;
+      if (n === null) return;
+      writing = writeOut(n === size ? bufs[i] : bufs[i].subarray(0, n));
+      // A failed write ends the pending read too (the loop then reports the write's error).
+      writing.catch(() => closeConn(conn));
+      i ^= 1;
+    }
+  } catch (err) {
+    if (writing) await writing; // the write's error, if it failed first, says more
+    if (stalled) {
+      throw new Error(`the client read nothing for ${WRITE_STALL_MS} ms; connection dropped`);
+    }
+    throw err;
+  } finally {
+    clearInterval(guard);
+  }
+}
+
+function closeConn(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
   }
 }
 
