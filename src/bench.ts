@@ -468,22 +468,27 @@ export interface BenchResult {
   /** Why the subject could not be measured here (the figures are then partial). */
   error?: string;
   /**
-   * Throughput: every run, their summary, the server's CPU use (cores) and (unless this is
-   * the baseline) the ratio.
+   * Throughput: every run, their summary, the server's CPU use (cores, and CPU seconds
+   * per 10^9 bytes echoed) and (unless this is the baseline) the ratio.
    */
   throughput: {
     runs: ThroughputSample[];
     mbPerSecond: Summary;
     serverCpu?: Summary;
+    cpuSecondsPerGB?: Summary;
     vsBaseline?: Summary;
   };
-  /** Round trips: every run, summaries and (unless this is the baseline) the ratio. */
+  /**
+   * Round trips: every run, summaries, the server's CPU use (cores, and CPU µs per round
+   * trip) and (unless this is the baseline) the ratio.
+   */
   roundTrips: {
     runs: RoundTripSample[];
     perSecond: Summary;
     p50Us: Summary;
     p99Us: Summary;
     serverCpu?: Summary;
+    cpuUsPerRoundTrip?: Summary;
     vsBaseline?: Summary;
   };
 }
@@ -736,12 +741,14 @@ function summarizeResults(results: BenchResult[], baseline?: string): void {
     r.roundTrips.perSecond = summarize(r.roundTrips.runs.map((s) => s.perSecond));
     r.roundTrips.p50Us = summarize(r.roundTrips.runs.map((s) => s.p50Us));
     r.roundTrips.p99Us = summarize(r.roundTrips.runs.map((s) => s.p99Us));
-    const cpu = (runs: { serverCpu?: number }[]) => {
-      const known = runs.flatMap((s) => (s.serverCpu === undefined ? [] : [s.serverCpu]));
+    const cpu = <S extends { serverCpu?: number }>(runs: S[], per: (s: S) => number = () => 1) => {
+      const known = runs.flatMap((s) => (s.serverCpu === undefined ? [] : [s.serverCpu / per(s)]));
       return known.length ? summarize(known) : undefined;
     };
     r.throughput.serverCpu = cpu(r.throughput.runs);
+    r.throughput.cpuSecondsPerGB = cpu(r.throughput.runs, (s) => s.mbPerSecond / 1000);
     r.roundTrips.serverCpu = cpu(r.roundTrips.runs);
+    r.roundTrips.cpuUsPerRoundTrip = cpu(r.roundTrips.runs, (s) => s.perSecond / 1e6);
   }
   if (!baseline) return;
   for (const r of results) {
@@ -825,17 +832,18 @@ export function formatBenchReport(report: BenchReport): string {
         `${fmt(s.spreadPct, 0)}%`,
       ]
       : ["-", "", ""];
-  const cpu = (s?: Summary) => (s ? fmt(s.median, 2) : "");
+  const cpu = (s?: Summary, digits = 2) => (s ? fmt(s.median, digits) : "");
 
   lines.push("Throughput, MB/s echoed (10^6 bytes/s) while writing and reading at once");
   lines.push(
     ...table(
-      ["server", "transport", "median", "[min-max]", "spread", "cpu", vs],
+      ["server", "transport", "median", "[min-max]", "spread", "cpu", "cpu s/GB", vs],
       report.results.map((r) => [
         name(r.subject),
         r.transport,
         ...figures(r.throughput.mbPerSecond, 0),
         cpu(r.throughput.serverCpu),
+        cpu(r.throughput.cpuSecondsPerGB, 3),
         ratio(r, r.throughput.vsBaseline),
       ]),
     ),
@@ -843,7 +851,18 @@ export function formatBenchReport(report: BenchReport): string {
   lines.push("", "Round trips, 1-byte ping-pong (round trips/s; p50 and p99 in µs)");
   lines.push(
     ...table(
-      ["server", "transport", "median", "[min-max]", "spread", "p50", "p99", "cpu", vs],
+      [
+        "server",
+        "transport",
+        "median",
+        "[min-max]",
+        "spread",
+        "p50",
+        "p99",
+        "cpu",
+        "cpu µs/rt",
+        vs,
+      ],
       report.results.map((r) => [
         name(r.subject),
         r.transport,
@@ -851,13 +870,16 @@ export function formatBenchReport(report: BenchReport): string {
         r.roundTrips.p50Us.n ? fmt(r.roundTrips.p50Us.median, 1) : "",
         r.roundTrips.p99Us.n ? fmt(r.roundTrips.p99Us.median, 1) : "",
         cpu(r.roundTrips.serverCpu),
+        cpu(r.roundTrips.cpuUsPerRoundTrip, 1),
         ratio(r, r.roundTrips.vsBaseline),
       ]),
     ),
   );
   lines.push(
     "",
-    "cpu: the server's CPU use during the window, in cores (median; from /proc, 10 ms ticks)",
+    "cpu: the server's CPU use during the window, in cores; cpu s/GB and cpu µs/rt: its CPU " +
+      "time per 10^9 bytes echoed and per round trip (medians; from /proc, 10 ms ticks). " +
+      "These do not depend on the client.",
   );
   if (report.udsTcp.length) {
     lines.push("", "UDS/TCP ratio of medians (above 1: the Unix socket is faster)");

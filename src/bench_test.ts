@@ -6,6 +6,7 @@ import {
   measureThroughput,
   percentile,
   runBench,
+  sessionCpuSeconds,
   summarize,
 } from "./bench.ts";
 import { parseManifest } from "./manifest.ts";
@@ -178,6 +179,8 @@ Deno.test("runBench runs, summarises, compares with the baseline, and reports a 
   assert.equal(g.error, undefined);
   assert.equal(g.throughput.vsBaseline, undefined, "the baseline has no ratio to itself");
   assert.ok(g.throughput.mbPerSecond.median > 0);
+  assert.ok(g.throughput.serverCpu && g.throughput.serverCpu.median >= 0, "server CPU read");
+  assert.ok(g.roundTrips.cpuUsPerRoundTrip && g.roundTrips.cpuUsPerRoundTrip.n === 2);
   assert.match(m.error ?? "", /no progress within 500 ms/);
   assert.equal(m.throughput.runs.length, 0);
   assert.ok(lines.some((l) => l.includes("mute tcp throughput: ERROR")));
@@ -227,4 +230,25 @@ Deno.test("formatBenchReport shows ratios to the baseline and UDS/TCP", () => {
   assert.match(text, /c\s+tcp\s+1000 .*\(baseline\)/);
   assert.match(text, /c\s+2\.00\s+1\.50/);
   assert.match(text, /note: a note/);
+});
+
+Deno.test("sessionCpuSeconds reads the CPU time of every process in a session", async () => {
+  const child = new Deno.Command("setsid", {
+    args: ["sh", "-c", "while :; do :; done"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const before = await sessionCpuSeconds(child.pid);
+    await new Promise((r) => setTimeout(r, 400));
+    const after = await sessionCpuSeconds(child.pid);
+    assert.deepEqual([...after.keys()], [child.pid]);
+    const used = after.get(child.pid)! - (before.get(child.pid) ?? 0);
+    assert.ok(used >= 0.1 && used <= 0.6, `a busy loop used ${used} s of CPU in 0.4 s`);
+    assert.equal((await sessionCpuSeconds(1 << 30)).size, 0);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
 });
