@@ -290,10 +290,11 @@ export function staleFlaky(record: FlakyRecord, runs: readonly CaseResult[]): bo
  * The expectations file content that records `report` (see the module doc of
  * `src/flaky.ts`): `"*": "PASS"` for each manifest, then every result that is not a
  * passing MUST case. A recorded value that still fits is kept as it is (its message
- * substring, its observed values); a FLAKY record that did not reproduce is kept unless
- * the runs make it unlikely ({@linkcode staleFlaky}); a case that was flaky in this run
- * gets a FLAKY record with this run's counts added to those recorded before. INFO results
- * record the observed values every run agreed on. Manifest keys are relative to `file`.
+ * substring, its observed values). A case that was flaky in this run, or is recorded as
+ * FLAKY, gets a FLAKY record with this run's counts added to those recorded before: a
+ * record is never dropped by a lucky run, but `warn` is told when the runs make it
+ * unlikely ({@linkcode staleFlaky}). INFO results record the observed values every run
+ * agreed on. Manifest keys are relative to `file`.
  *
  * @example
  * ```ts
@@ -308,6 +309,7 @@ export function recordExpectations(
   settled: readonly Settled[],
   old: Record<string, Record<string, unknown>>,
   file: string,
+  warn?: (message: string) => void,
 ): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   const dir = dirname(resolve(file));
@@ -320,8 +322,8 @@ export function recordExpectations(
       const runs = s?.runs ?? [r];
       const was = before[r.id];
       const old = isFlakyValue(was) ? (was as FlakyRecord) : undefined;
-      if (s?.flaky) {
-        // A new survey adds to what was measured before: rates firm up over surveys.
+      if (s?.flaky || (old && s?.record)) {
+        // Every survey adds to what was measured before, reproduced or not: rates firm up.
         const counts = countVerdicts(runs.map((x) => x.verdict));
         for (const [v, n] of Object.entries(old?.counts ?? {}) as [Verdict, number][]) {
           counts[v] = (counts[v] ?? 0) + n;
@@ -336,8 +338,14 @@ export function recordExpectations(
           ),
           ...(keep ? { message: old.message } : {}),
         };
-      } else if (old && !staleFlaky(old, runs)) {
-        entry[r.id] = was; // recorded as flaky, not reproduced this time: keep the record
+        if (old && !s?.flaky && staleFlaky(old, runs)) {
+          warn?.(
+            `${t.name} ${r.id}: recorded FLAKY, but ${runs.length} runs all gave ${
+              runs[0].verdict
+            } ` +
+              `(under 1% at the recorded rates); if its cause is gone, record its verdict instead`,
+          );
+        }
       } else if (was !== undefined && fitsOld(was, runs[0]) && runs.every((x) => fitsOld(was, x))) {
         entry[r.id] = was;
       } else if (r.level === "MUST" && r.verdict === "PASS") {
@@ -504,7 +512,13 @@ export async function catalogueMain(args: string[]): Promise<number> {
   );
 
   if (values.update && !report.interrupted) {
-    const json = recordExpectations(report, settled, oldJson, expectPath);
+    const json = recordExpectations(
+      report,
+      settled,
+      oldJson,
+      expectPath,
+      (m) => console.error(`catalogue: ${m}`),
+    );
     await Deno.mkdir(dirname(resolve(expectPath)), { recursive: true });
     await Deno.writeTextFile(expectPath, JSON.stringify(json, null, 2) + "\n");
     console.error(
