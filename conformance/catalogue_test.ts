@@ -281,6 +281,42 @@ Deno.test("the Python socketserver targets give their recorded results through t
   }
 });
 
+Deno.test("--update pools survey counts into FLAKY records and never drops one by itself", () => {
+  const source = "/x/fixtures/targets/s.json";
+  const runs = Array.from({ length: 20 }, () => result("PASS"));
+  const combined = combineRuns(runs, { runs: 5, counts: { FAIL: 4, PASS: 1 } });
+  const report = {
+    strict: true,
+    targets: [{ name: "s", kind: "stream-echo", source, results: [combined], durationMs: 0 }],
+  } as unknown as RunReport;
+  const settled = [{
+    target: "s",
+    source,
+    id: combined.id,
+    runs,
+    result: combined,
+    flaky: false,
+    record: { runs: 5, counts: { FAIL: 4, PASS: 1 } },
+  }];
+  const old = {
+    "../fixtures/targets/s.json": {
+      "echo/tcp/4": { verdict: "FLAKY", runs: 5, counts: { FAIL: 4, PASS: 1 }, message: "stalled" },
+    },
+  };
+  const warnings: string[] = [];
+  const json = recordExpectations(report, settled, old, "/x/expectations/c.json", (m) => {
+    warnings.push(m);
+  });
+  assert.deepEqual(json["../fixtures/targets/s.json"]["echo/tcp/4"], {
+    verdict: "FLAKY",
+    runs: 25,
+    counts: { FAIL: 4, PASS: 21 },
+    message: "stalled",
+  });
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /^s echo\/tcp\/4: recorded FLAKY, but 20 runs all gave PASS/);
+});
+
 Deno.test("matrix rows merge a case across transports", () => {
   assert.equal(matrixRow("echo/tcp/4"), "echo/4");
   assert.equal(matrixRow("echo/unix/4"), "echo/4");
