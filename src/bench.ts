@@ -93,7 +93,7 @@ export interface RoundTripSample {
 }
 
 /** The median of a set of runs and how far they spread. */
-export interface Summary {
+export interface RunSummary {
   /** The median (mean of the two middle values for an even count). */
   median: number;
   /** The smallest value. */
@@ -421,11 +421,11 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
  *
  * @example
  * ```ts
- * import { summarize } from "./bench.ts";
- * summarize([10, 12, 11]); // { median: 11, min: 10, max: 12, spreadPct: 18.18..., n: 3 }
+ * import { summarizeRuns } from "./bench.ts";
+ * summarizeRuns([10, 12, 11]); // { median: 11, min: 10, max: 12, spreadPct: 18.18..., n: 3 }
  * ```
  */
-export function summarize(values: readonly number[]): Summary {
+export function summarizeRuns(values: readonly number[]): RunSummary {
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;
   if (n === 0) return { median: NaN, min: NaN, max: NaN, spreadPct: NaN, n };
@@ -473,10 +473,10 @@ export interface BenchResult {
    */
   throughput: {
     runs: ThroughputSample[];
-    mbPerSecond: Summary;
-    serverCpu?: Summary;
-    cpuSecondsPerGB?: Summary;
-    vsBaseline?: Summary;
+    mbPerSecond: RunSummary;
+    serverCpu?: RunSummary;
+    cpuSecondsPerGB?: RunSummary;
+    vsBaseline?: RunSummary;
   };
   /**
    * Round trips: every run, summaries, the server's CPU use (cores, and CPU µs per round
@@ -484,12 +484,12 @@ export interface BenchResult {
    */
   roundTrips: {
     runs: RoundTripSample[];
-    perSecond: Summary;
-    p50Us: Summary;
-    p99Us: Summary;
-    serverCpu?: Summary;
-    cpuUsPerRoundTrip?: Summary;
-    vsBaseline?: Summary;
+    perSecond: RunSummary;
+    p50Us: RunSummary;
+    p99Us: RunSummary;
+    serverCpu?: RunSummary;
+    cpuUsPerRoundTrip?: RunSummary;
+    vsBaseline?: RunSummary;
   };
 }
 
@@ -625,12 +625,12 @@ export async function runBench(
           subject: subject.name,
           transport: t,
           target: { name: target.name, source: target.source },
-          throughput: { runs: [], mbPerSecond: summarize([]) },
+          throughput: { runs: [], mbPerSecond: summarizeRuns([]) },
           roundTrips: {
             runs: [],
-            perSecond: summarize([]),
-            p50Us: summarize([]),
-            p99Us: summarize([]),
+            perSecond: summarizeRuns([]),
+            p50Us: summarizeRuns([]),
+            p99Us: summarizeRuns([]),
           },
         };
         results.push(result);
@@ -737,13 +737,13 @@ export async function runBench(
 
 function summarizeResults(results: BenchResult[], baseline?: string): void {
   for (const r of results) {
-    r.throughput.mbPerSecond = summarize(r.throughput.runs.map((s) => s.mbPerSecond));
-    r.roundTrips.perSecond = summarize(r.roundTrips.runs.map((s) => s.perSecond));
-    r.roundTrips.p50Us = summarize(r.roundTrips.runs.map((s) => s.p50Us));
-    r.roundTrips.p99Us = summarize(r.roundTrips.runs.map((s) => s.p99Us));
+    r.throughput.mbPerSecond = summarizeRuns(r.throughput.runs.map((s) => s.mbPerSecond));
+    r.roundTrips.perSecond = summarizeRuns(r.roundTrips.runs.map((s) => s.perSecond));
+    r.roundTrips.p50Us = summarizeRuns(r.roundTrips.runs.map((s) => s.p50Us));
+    r.roundTrips.p99Us = summarizeRuns(r.roundTrips.runs.map((s) => s.p99Us));
     const cpu = <S extends { serverCpu?: number }>(runs: S[], per: (s: S) => number = () => 1) => {
       const known = runs.flatMap((s) => (s.serverCpu === undefined ? [] : [s.serverCpu / per(s)]));
-      return known.length ? summarize(known) : undefined;
+      return known.length ? summarizeRuns(known) : undefined;
     };
     r.throughput.serverCpu = cpu(r.throughput.runs);
     r.throughput.cpuSecondsPerGB = cpu(r.throughput.runs, (s) => s.mbPerSecond / 1000);
@@ -755,7 +755,7 @@ function summarizeResults(results: BenchResult[], baseline?: string): void {
     const base = results.find((b) => b.subject === baseline && b.transport === r.transport);
     if (!base || r === base) continue;
     const paired = (mine: number[], theirs: number[]) =>
-      summarize(mine.slice(0, theirs.length).map((v, i) => v / theirs[i]));
+      summarizeRuns(mine.slice(0, theirs.length).map((v, i) => v / theirs[i]));
     const tp = paired(
       r.throughput.runs.map((s) => s.mbPerSecond),
       base.throughput.runs.map((s) => s.mbPerSecond),
@@ -775,7 +775,7 @@ function udsTcpRatios(subjects: readonly BenchSubject[], results: BenchResult[])
     const tcp = results.find((r) => r.subject === s.name && r.transport === "tcp");
     const unix = results.find((r) => r.subject === s.name && r.transport === "unix");
     if (!tcp || !unix) continue;
-    const ratio = (a: Summary, b: Summary) => (a.n && b.n ? a.median / b.median : undefined);
+    const ratio = (a: RunSummary, b: RunSummary) => (a.n && b.n ? a.median / b.median : undefined);
     out.push({
       subject: s.name,
       throughput: ratio(unix.throughput.mbPerSecond, tcp.throughput.mbPerSecond),
@@ -818,13 +818,13 @@ export function formatBenchReport(report: BenchReport): string {
     return [line(header), ...rows.map(line)];
   };
   const name = (subject: string) => subject.padEnd(nameWidth);
-  const ratio = (r: BenchResult, s?: Summary) =>
+  const ratio = (r: BenchResult, s?: RunSummary) =>
     report.baseline === r.subject
       ? "(baseline)"
       : s
       ? `${fmt(s.median, 2)} [${fmt(s.min, 2)}-${fmt(s.max, 2)}]`
       : "";
-  const figures = (s: Summary, digits: number) =>
+  const figures = (s: RunSummary, digits: number) =>
     s.n
       ? [
         fmt(s.median, digits),
@@ -832,7 +832,7 @@ export function formatBenchReport(report: BenchReport): string {
         `${fmt(s.spreadPct, 0)}%`,
       ]
       : ["-", "", ""];
-  const cpu = (s?: Summary, digits = 2) => (s ? fmt(s.median, digits) : "");
+  const cpu = (s?: RunSummary, digits = 2) => (s ? fmt(s.median, digits) : "");
 
   lines.push("Throughput, MB/s echoed (10^6 bytes/s) while writing and reading at once");
   lines.push(

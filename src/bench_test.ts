@@ -7,7 +7,7 @@ import {
   percentile,
   runBench,
   sessionCpuSeconds,
-  summarize,
+  summarizeRuns,
 } from "./bench.ts";
 import { parseManifest } from "./manifest.ts";
 import { TimeoutError } from "./sockets.ts";
@@ -49,17 +49,17 @@ function server(handle: (conn: Deno.Conn) => Promise<void>) {
 
 const echo = (conn: Deno.Conn) => conn.readable.pipeTo(conn.writable);
 
-Deno.test("summarize gives median, min, max and spread", () => {
-  assert.deepEqual(summarize([10, 12, 11]), {
+Deno.test("summarizeRuns gives median, min, max and spread", () => {
+  assert.deepEqual(summarizeRuns([10, 12, 11]), {
     median: 11,
     min: 10,
     max: 12,
     spreadPct: (2 / 11) * 100,
     n: 3,
   });
-  assert.equal(summarize([4, 1, 3, 2]).median, 2.5);
-  assert.equal(summarize([]).n, 0);
-  assert.ok(Number.isNaN(summarize([]).median));
+  assert.equal(summarizeRuns([4, 1, 3, 2]).median, 2.5);
+  assert.equal(summarizeRuns([]).n, 0);
+  assert.ok(Number.isNaN(summarizeRuns([]).median));
 });
 
 Deno.test("percentile is the nearest rank", () => {
@@ -190,7 +190,7 @@ Deno.test("runBench runs, summarises, compares with the baseline, and reports a 
 });
 
 Deno.test("formatBenchReport shows ratios to the baseline and UDS/TCP", () => {
-  const summary = (v: number[]) => summarize(v);
+  const summary = (v: number[]) => summarizeRuns(v);
   const result = (subject: string, transport: "tcp" | "unix", mb: number, rt: number) => ({
     subject,
     transport,
