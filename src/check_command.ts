@@ -26,9 +26,9 @@ import {
   ExpectationsError,
   type ExpectFile,
   expectResult,
-  loadExpectFile,
   unknownCaseIds,
 } from "./expectations.ts";
+import { type FlakyExpectFile, loadFlakyExpectFile, settleFlaky } from "./flaky.ts";
 import { loadManifest, type Target } from "./manifest.ts";
 import { referenceTargets } from "./reference_targets.ts";
 import { parseReportSpecs, REPORT_FORMATS, writeReports } from "./report_command.ts";
@@ -168,13 +168,14 @@ export async function checkMain(args: string[]): Promise<number> {
       throw new UsageError(`no case id starts with '${prefix}'; see sockspec check --list`);
     }
   }
-  let expectFiles: ExpectFile[];
+  let flakyFiles: FlakyExpectFile[];
   try {
-    expectFiles = await Promise.all((values.expect ?? []).map((f) => loadExpectFile(f)));
+    flakyFiles = await Promise.all((values.expect ?? []).map((f) => loadFlakyExpectFile(f)));
   } catch (err) {
     if (err instanceof ExpectationsError) throw new UsageError(err.message);
     throw err;
   }
+  const expectFiles: ExpectFile[] = flakyFiles.map((f) => f.file);
   const unknown = unknownCaseIds(expectFiles, allCases.map((c) => c.id));
   if (unknown.length) throw new UsageError(unknown.join("\n"));
 
@@ -240,6 +241,16 @@ export async function checkMain(args: string[]): Promise<number> {
     }
     if (shard) report.shard = shard;
     applyExpectations(report, expectFiles);
+    if (flakyFiles.length && !report.interrupted) {
+      // A result that differs from its record is re-run to tell noise from a change; a case
+      // recorded as FLAKY is run several times and reported with its rate (src/flaky.ts).
+      await settleFlaky(report, targets, allCases, flakyFiles, {
+        strict: values.strict,
+        timeoutMs,
+        jobs,
+        signal: controller.signal,
+      });
+    }
     console.log(consoleReport(report, { color, verbose: values.verbose }));
     const errors = await writeReports(report, specs);
     for (const e of errors) console.error(`sockspec check: ${e}`);
