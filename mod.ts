@@ -55,6 +55,8 @@ export * from "./src/inet.ts";
 export * from "./src/netdb.ts";
 export * from "./src/addrinfo.ts";
 export * from "./src/netns.ts";
+export * from "./src/bench.ts";
+export * from "./src/flaky.ts";
 export {
   type DatagramAddress,
   maxUdpPayload,

@@ -355,14 +355,14 @@ export function streamEchoCases(t: StreamTransport): Case[] {
         try {
           await writeAll(
             rude,
-            ctx.evidence.bytes("sent by the resetting client", randomBytes(256 << 10)),
+            ctx.evidence.bytes("sent by the resetting client", randomBytes(64 << 10)),
             500,
           );
         } catch {
           // the server may stop reading once its send buffer is full: that is fine
         }
         closeQuietly(rude);
-        await sleep(200);
+        await sleep(100);
         if (!server.running) {
           throw new Failure(
             `the server exited after a client reset the connection (${server.describe()})`,

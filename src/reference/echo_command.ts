@@ -36,7 +36,7 @@ Options:
   --unix PATH       listen on a Unix socket path (a stale socket there is removed;
                     a live one, a file or a directory makes it refuse to start)
   --chunk N         read at most N bytes at a time (default 16, the tutorial's recv(16))
-  --large           large-buffer mode: read up to 256 KiB at a time
+  --large           large-buffer mode: up to 256 KiB per read over TCP, 64 KiB over a Unix socket (faster there)
   --transcript      print the tutorial's server transcript
   --mode OCTAL      give the Unix socket node this mode (never looser, not even briefly)
   --help            show this help
