@@ -192,15 +192,26 @@ function parseExpectation(want: unknown, where: string): Expectation {
  * ```
  */
 export async function loadExpectFile(path: string): Promise<ExpectFile> {
-  let text: string;
+  return parseExpectFile(path, await readExpectText(path));
+}
+
+/**
+ * The text of an expectations file, or an {@linkcode ExpectationsError} naming it.
+ *
+ * @example
+ * ```ts
+ * import { readExpectText } from "./expectations.ts";
+ * const text = await readExpectText("fixtures/broken/echo.expect.json");
+ * ```
+ */
+export async function readExpectText(path: string): Promise<string> {
   try {
-    text = await Deno.readTextFile(path);
+    return await Deno.readTextFile(path);
   } catch (err) {
     throw new ExpectationsError(
       `${path}: cannot read the expectations file (${(err as Error).message}); check the path`,
     );
   }
-  return parseExpectFile(path, text);
 }
 
 /**

@@ -63,6 +63,7 @@ import {
   type ExpectFile,
   expectResult,
   parseExpectFile,
+  readExpectText,
 } from "./expectations.ts";
 import type { Target } from "./manifest.ts";
 import { type CaseResult, failsRun, type RunReport } from "./report.ts";
@@ -227,15 +228,7 @@ export function parseFlakyExpectFile(path: string, text: string): FlakyExpectFil
  * ```
  */
 export async function loadFlakyExpectFile(path: string): Promise<FlakyExpectFile> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new ExpectationsError(
-      `${path}: cannot read the expectations file (${(err as Error).message}); check the path`,
-    );
-  }
-  return parseFlakyExpectFile(path, text);
+  return parseFlakyExpectFile(path, await readExpectText(path));
 }
 
 /**
