@@ -4,6 +4,7 @@ import { ManifestError, parseManifest, type Target } from "../src/manifest.ts";
 import { referenceTargets } from "../src/reference_targets.ts";
 import { runCase } from "../src/runner.ts";
 import type { CaseResult } from "../src/report.ts";
+import { runPython, skipWithoutPython } from "../src/testdata/python_oracle.ts";
 
 const runtime = referenceTargets().find((t) => t.kind === "runtime")!;
 
@@ -67,38 +68,13 @@ json.dump(out, sys.stdout)
 `;
 
 async function python(): Promise<Record<string, unknown> | undefined> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("python3", {
-      args: ["-c", PY],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-  const w = child.stdin.getWriter();
-  await w.write(
-    new TextEncoder().encode(
-      JSON.stringify({ services: SPEC_SERVICES, protocols: SPEC_PROTOCOLS }),
-    ),
-  );
-  await w.close();
-  const timer = setTimeout(() => child.kill(), 10_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  assert.ok(out.success, `python3 failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const input = { services: SPEC_SERVICES, protocols: SPEC_PROTOCOLS };
+  return await runPython(PY, input, { timeoutMs: 10_000 }) as Record<string, unknown> | undefined;
 }
 
 Deno.test("on this machine the runtime cases observe what python3's socket module sees", async (t) => {
   const py = await python();
-  if (py === undefined) {
-    await t.step({ name: "python3 missing: comparison skipped", ignore: true, fn: () => {} });
-    return;
-  }
+  if (py === undefined) return await skipWithoutPython(t);
   const check = async (
     id: string,
     want: Record<string, unknown>,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { bytesRepr, floatRepr, fromHex, PyFloat, pyRepr, toHex } from "./repr.ts";
+import { runPythonText, skipWithoutPython } from "./testdata/python_oracle.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -17,10 +18,7 @@ Deno.test("bytesRepr matches Python for the tutorial chunks and escapes", () => 
 Deno.test("bytesRepr agrees with python3 on all 256 byte values", async (t) => {
   const all = new Uint8Array(256).map((_, i) => i);
   const python = await pythonRepr(all);
-  if (python === undefined) {
-    t.step({ name: "python3 missing: skipped", ignore: true, fn: () => {} });
-    return;
-  }
+  if (python === undefined) return await skipWithoutPython(t);
   assert.equal(bytesRepr(all), python);
 });
 
@@ -73,15 +71,6 @@ Deno.test("pyRepr shows tuples, ints, floats, bools, None and strings as Python 
 });
 
 async function pythonRepr(data: Uint8Array): Promise<string | undefined> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: ["-c", "import sys; print(repr(bytes.fromhex(sys.argv[1])), end='')", toHex(data)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return out.success ? new TextDecoder().decode(out.stdout) : undefined;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
+  const script = "import sys; print(repr(bytes.fromhex(sys.argv[1])), end='')";
+  return await runPythonText(script, undefined, { args: [toHex(data)], timeoutMs: 10_000 });
 }

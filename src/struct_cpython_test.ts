@@ -15,11 +15,11 @@
  */
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { toHex } from "./repr.ts";
 import { Struct, StructError, type StructValue } from "./struct.ts";
+import { python3Available, runPythonText } from "./testdata/python_oracle.ts";
 
-const ORACLE = fileURLToPath(new URL("./testdata/struct_oracle.py", import.meta.url));
+const ORACLE = new URL("./testdata/struct_oracle.py", import.meta.url);
 
 function argValue(name: string): number | undefined {
   const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
@@ -28,16 +28,6 @@ function argValue(name: string): number | undefined {
 
 const SEED = argValue("seed") ?? (Date.now() % 2 ** 31);
 const CASES = argValue("cases") ?? 10_000;
-
-function python3Available(): boolean {
-  try {
-    return new Deno.Command("python3", { args: ["-c", "import struct, json"] }).outputSync()
-      .success;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
 
 // --- seeded random numbers (mulberry32) -------------------------------------------------
 
@@ -430,7 +420,7 @@ function wire(fmt: string, ops: Op[]): string {
 
 // --- the test ---------------------------------------------------------------------------
 
-const hasPython = python3Available();
+const hasPython = python3Available(["struct", "json"]);
 
 Deno.test({
   name: hasPython
@@ -445,22 +435,14 @@ Deno.test({
       const fmt = randomFormat();
       cases.push({ fmt, ops: randomOps(fmt) });
     }
-    const request = new TextEncoder().encode(
-      cases.map((c) => wire(c.fmt, c.ops)).join("\n") + "\n",
-    );
-    const child = new Deno.Command("python3", {
-      args: ["-I", ORACLE],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    const written = writer.write(request).then(() => writer.close());
-    const [output] = await Promise.all([child.output(), written]);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.ok(output.success, `python3 ${ORACLE} failed (seed ${SEED}): ${stderr}`);
-    const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+    const request = cases.map((c) => wire(c.fmt, c.ops)).join("\n") + "\n";
+    const stdout = await runPythonText(ORACLE, request, {
+      isolated: true,
+      timeoutMs: 60_000,
+      context: `seed ${SEED}`,
+    });
+    assert.ok(stdout !== undefined, "python3 went missing after the check at load time");
+    const lines = stdout.trim().split("\n");
     assert.equal(lines.length, cases.length, `python3 answered ${lines.length} of ${cases.length}`);
 
     let compared = 0;
