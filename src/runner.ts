@@ -135,6 +135,15 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   const starting = new Set<Promise<unknown>>();
   const resources: { close(): void }[] = [];
   const deferred: (() => void | Promise<void>)[] = [];
+  // Set once the teardown begins. A case that is still running then (it outlived its hard
+  // limit) has nothing left to hand its resources to: track() closes them at once, defer()
+  // runs its step at once and start() refuses, so nothing it makes late is leaked.
+  let tornDown = false;
+  const lateCleanup = (fn: () => void | Promise<void>) => {
+    Promise.resolve().then(fn).catch((err) =>
+      evidence.note(`cleanup step after the teardown failed: ${(err as Error).message}`)
+    );
+  };
   let starts = 0;
   const ctx: CaseContext = {
     target: timeoutMs === target.timeoutMs ? target : { ...target, timeoutMs },
@@ -144,7 +153,7 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     tmp,
     evidence,
     async start(startOpts = {}) {
-      if (controller.signal.aborted) throw new TargetError("the case was stopped");
+      if (tornDown || controller.signal.aborted) throw new TargetError("the case was stopped");
       const dir = `${tmp}/${++starts}`;
       await Deno.mkdir(dir);
       const t0 = performance.now();
@@ -168,16 +177,19 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       return ctx.track(await connect(addr, timeoutMs));
     },
     track(resource) {
-      resources.push(resource);
+      if (tornDown) closeQuietly(resource);
+      else resources.push(resource);
       return resource;
     },
     defer(fn) {
-      deferred.push(fn);
+      if (tornDown) lateCleanup(fn);
+      else deferred.push(fn);
     },
   };
 
   let outcome: Outcome;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onInterrupt: (() => void) | undefined;
   const running = c.run(ctx);
   running.catch(() => {});
   try {
@@ -191,19 +203,19 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
         );
       }),
       new Promise<Outcome>((resolve) => {
-        if (opts.signal?.aborted) resolve({ verdict: "ERROR", message: "interrupted" });
-        opts.signal?.addEventListener(
-          "abort",
-          () => resolve({ verdict: "ERROR", message: "interrupted" }),
-        );
+        onInterrupt = () => resolve({ verdict: "ERROR", message: "interrupted" });
+        if (opts.signal?.aborted) onInterrupt();
+        opts.signal?.addEventListener("abort", onInterrupt);
       }),
     ]);
   } catch (err) {
     outcome = outcomeOf(err, c);
   } finally {
     clearTimeout(timer);
+    tornDown = true;
     controller.abort();
     opts.signal?.removeEventListener("abort", onAbort);
+    if (onInterrupt) opts.signal?.removeEventListener("abort", onInterrupt);
   }
   for (const fn of deferred.reverse()) {
     try {
