@@ -368,3 +368,19 @@ export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * True when two byte arrays have the same length and the same bytes.
+ *
+ * @example
+ * ```ts
+ * import { equalBytes } from "./sockets.ts";
+ * equalBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2])); // true
+ * equalBytes(new Uint8Array([1, 2]), new Uint8Array([1])); // false
+ * ```
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -3,6 +3,7 @@ import {
   closeQuietly,
   connect,
   EofError,
+  equalBytes,
   readExactly,
   readSome,
   readUntilEof,
@@ -93,4 +94,17 @@ Deno.test("connect to a refused port fails fast with ECONNREFUSED", async () => 
     connect({ transport: "tcp", hostname: "127.0.0.1", port }, 1000),
     (e: Error) => (e as { code?: string }).code === "ECONNREFUSED",
   );
+});
+
+Deno.test("equalBytes compares length and every byte", () => {
+  const b = (...xs: number[]) => new Uint8Array(xs);
+  assert.equal(equalBytes(b(), b()), true);
+  assert.equal(equalBytes(b(1, 2, 3), b(1, 2, 3)), true);
+  assert.equal(equalBytes(b(1, 2, 3), b(1, 2)), false, "a prefix is not equal");
+  assert.equal(equalBytes(b(1, 2), b(1, 2, 3)), false);
+  assert.equal(equalBytes(b(1, 2, 3), b(1, 9, 3)), false, "a middle byte differs");
+  assert.equal(equalBytes(b(0), b(255)), false);
+  const big = new Uint8Array(4096).fill(7);
+  assert.equal(equalBytes(big, big.slice()), true, "a copy is equal");
+  assert.equal(equalBytes(big.subarray(1), big.subarray(0, 4095)), true, "views compare bytes");
 });
