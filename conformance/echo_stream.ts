@@ -16,6 +16,7 @@ import { bytesRepr } from "../src/repr.ts";
 import {
   closeQuietly,
   concat,
+  equalBytes,
   readExactly,
   readSome,
   readUntilEof,
@@ -34,10 +35,6 @@ import {
 } from "../src/transcript.ts";
 
 type StreamTransport = "tcp" | "unix";
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 /** Describes where two byte strings first differ, for FAIL messages. */
 function difference(sent: Uint8Array, got: Uint8Array): string {
@@ -82,9 +79,11 @@ async function echoOnce(
 }
 
 /**
- * The server transcript, allowing one empty connection right after start-up: the harness's
- * readiness probe for Unix sockets (it connects and closes, which SPEC's server prints as
- * `connection from`, `received b''`, `no data from`).
+ * The server transcript, allowing one empty connection right after start-up. Readiness
+ * normally reads /proc/net and connects to nothing; only a Unix socket node that has shown
+ * no listening entry for 500 ms (a server that bound elsewhere and renamed its node into
+ * place) is probed with a connection that connects and closes, which SPEC's server prints
+ * as `connection from`, `received b''`, `no data from`.
  */
 function serverTranscript(message: Uint8Array, chunkSize: number): Transcript {
   const [startingUp, waiting, ...rest] = streamServerTranscript({ message, chunkSize }).items;

@@ -38,7 +38,14 @@ import {
 } from "../src/case.ts";
 import { errnoLine } from "../src/errno.ts";
 import { toHex } from "../src/repr.ts";
-import { closeQuietly, readUntilEof, sleep, TimeoutError, writeAll } from "../src/sockets.ts";
+import {
+  closeQuietly,
+  readUntilEof,
+  sleep,
+  TimeoutError,
+  withTimeout,
+  writeAll,
+} from "../src/sockets.ts";
 import { Struct } from "../src/struct.ts";
 import type { Instance } from "../src/target.ts";
 import { line, match, optional, structServerTranscript, transcript } from "../src/transcript.ts";
@@ -124,11 +131,13 @@ interface Seen {
   exited?: boolean;
 }
 
-/** Waits for `promise`, at most `ms`. */
-async function settled(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+/** Waits for the target's output to be read to its end, at most 500 ms. */
+async function outputRead(server: Instance): Promise<void> {
+  await withTimeout(
+    Promise.all([server.stdout.done, server.stderr.done]),
+    500,
+    "reading the target's output",
+  ).catch(() => {});
 }
 
 function countLines(text: string, prefix: string): number {
@@ -185,7 +194,7 @@ async function exchange(
     ) {
       await sleep(10);
     }
-    if (!server.running) await settled(Promise.all([server.stdout.done, server.stderr.done]), 500);
+    if (!server.running) await outputRead(server);
     seen.exited = !server.running;
     const out = server.stdout.text();
     seen.received = nthLine(out, "received ", receivedBefore);
@@ -265,7 +274,7 @@ function decodedAs(seen: Seen): string {
 async function context(server: Instance, seen?: Seen): Promise<string> {
   const nothing = seen === undefined || (seen.unpacked === undefined && !seen.reply);
   if (nothing && await server.waitExit(300)) {
-    await settled(Promise.all([server.stdout.done, server.stderr.done]), 500);
+    await outputRead(server);
   }
   const last = server.stderr.tail(1024).trim().split("\n").at(-1)?.trim();
   return `${server.running ? "" : `; the server ${server.describe().replace(/^pid \d+, /, "")}`}${

@@ -36,6 +36,7 @@
  */
 
 import { bytesRepr, pyRepr } from "./repr.ts";
+import { equalBytes } from "./sockets.ts";
 
 /** A Python socket address as printed: an IPv4 or IPv6 tuple, or a Unix path (maybe `''`). */
 export type PyAddr =
@@ -741,10 +742,6 @@ function decodeLiteral(body: string, asBytes: boolean): Uint8Array | string {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 // ---------------------------------------------------------------------------------------

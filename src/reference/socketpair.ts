@@ -44,7 +44,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { Socket } from "node:net";
 import { bytesRepr } from "../repr.ts";
-import { withTimeout } from "../sockets.ts";
+import { sleep, withTimeout } from "../sockets.ts";
 
 /** The parent's message. */
 export const PING: Uint8Array = new TextEncoder().encode("ping");
@@ -134,7 +134,7 @@ async function runChild(args: SocketpairArgs): Promise<number> {
     "waiting for the parent's message",
   );
   console.log(`message from parent: ${bytesRepr(message)}`);
-  if (args.holdMs > 0) await new Promise((r) => setTimeout(r, args.holdMs));
+  if (args.holdMs > 0) await sleep(args.holdMs);
   await withTimeout(sendAndEnd(socket, PONG), args.timeoutMs, "sending the answer to the parent");
   socket.destroy();
   return 0;

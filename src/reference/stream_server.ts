@@ -21,7 +21,7 @@
  */
 
 import { formatSockaddr } from "../addrinfo.ts";
-import { closeQuietly, formatAddress, type StreamAddress } from "../sockets.ts";
+import { closeQuietly, formatAddress, sleep, type StreamAddress } from "../sockets.ts";
 import { listenUnix } from "./unix_listen.ts";
 
 /** Options of {@linkcode serveStream}. */
@@ -191,7 +191,7 @@ export async function serveStream(
         if (failures === 0) failingSince = Date.now();
         failures++;
         problem = message;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
         continue;
       }
       if (failures > 0) {
