@@ -34,8 +34,19 @@ import { errnoCode, errnoLine } from "../src/errno.ts";
 import { commandExists } from "../src/manifest.ts";
 import { currentUid } from "../src/proc.ts";
 import { CLI_PATH } from "../src/reference_targets.ts";
-import { closeQuietly, connect, readExactly, readSome, sleep, writeAll } from "../src/sockets.ts";
-import { type Instance, MAX_UNIX_PATH, startInstance, unixListening } from "../src/target.ts";
+import { bytesRepr } from "../src/repr.ts";
+import {
+  closeQuietly,
+  connect,
+  EofError,
+  equalBytes,
+  readExactly,
+  readSome,
+  sleep,
+  TimeoutError,
+  writeAll,
+} from "../src/sockets.ts";
+import { type Instance, MAX_UNIX_PATH, unixListening } from "../src/target.ts";
 
 /** The uid and gid an unprivileged probe client runs as when the suite runs as root. */
 export const PROBE_UID = 65534;
@@ -136,17 +147,28 @@ async function waitServing(
   return instance.running ? "timeout" : "exited";
 }
 
-/** Echoes `text` through `path` and checks the reply; returns false on any failure. */
-async function echoes(path: string, text: string, ms: number): Promise<boolean> {
+/**
+ * Echoes `text` through `path` and checks the reply. Returns undefined when the echo came
+ * back intact, else why not: the errno line, the timeout or early close with how many bytes
+ * had arrived, or the wrong bytes.
+ */
+async function echoFailure(path: string, text: string, ms: number): Promise<string | undefined> {
+  const data = encoder.encode(text);
   let conn: Deno.Conn | undefined;
   try {
     conn = await connect({ transport: "unix", path }, ms);
-    const data = encoder.encode(text);
     await writeAll(conn, data, ms);
     const got = await readExactly(conn, data.length, ms);
-    return decoder.decode(got) === text;
-  } catch {
-    return false;
+    if (equalBytes(got, data)) return undefined;
+    return `sent ${bytesRepr(data)}, got ${bytesRepr(got)}`;
+  } catch (err) {
+    if (err instanceof TimeoutError || err instanceof EofError) {
+      const { partial } = err;
+      const arrived = partial.length ? `: ${bytesRepr(partial.subarray(0, 64))}` : "";
+      return `${err.message}; ${partial.length} of ${data.length} bytes came back${arrived}`;
+    }
+    if (errnoCode(err)) return errnoLine(err);
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   } finally {
     closeQuietly(conn);
   }
@@ -450,25 +472,6 @@ function classifyLongPath(
   return { outcome: "refused", detail: howItEnded(instance) };
 }
 
-/**
- * Starts the target with {path} standing for `path`, which may be longer than the harness
- * lets `ctx.start` pass (it protects ordinary cases from unusable paths): {path} is
- * substituted beforehand and the instance is stopped after the case.
- */
-async function startWithPath(ctx: CaseContext, path: string): Promise<Instance> {
-  const put = (s: string) => s.replaceAll("{path}", path);
-  const target = {
-    ...ctx.target,
-    command: ctx.target.command?.map(put),
-    env: Object.fromEntries(Object.entries(ctx.target.env).map(([k, v]) => [k, put(v)])),
-    cwd: put(ctx.target.cwd),
-  };
-  const tmp = await caseDir(ctx, "i");
-  const instance = await startInstance(target, { tmp, path: `${tmp}/unused`, wait: false });
-  ctx.defer(() => instance.stop());
-  return instance;
-}
-
 // ---------------------------------------------------------------------------------------
 // The cases.
 
@@ -544,9 +547,8 @@ export const udsLifecycleCases: Case[] = [
         );
       }
       const now = lstat(path)!;
-      if (!(await echoes(path, "after the stale node", ctx.timeoutMs))) {
-        throw new Failure(`the target listens at ${path} but did not echo`);
-      }
+      const why = await echoFailure(path, "after the stale node", ctx.timeoutMs);
+      if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
       return pass(
         `removed the stale node (inode ${stale.ino}) and serves at ${path} (inode ${now.ino})`,
       );
@@ -565,7 +567,7 @@ export const udsLifecycleCases: Case[] = [
       const { instance, outcome } = await startAgainst(ctx, path, live, () => true);
       if (outcome === "touched") {
         const now = await settledNode(path);
-        const reachable = await echoes(path, "live server?", ctx.timeoutMs);
+        const reachable = !(await echoFailure(path, "live server?", ctx.timeoutMs));
         throw new Failure(
           `the target took the path from a live server: the live node at ${path} (inode ${live.ino}) was ${
             now ? `replaced by ${kindOf(now)}` : "deleted"
@@ -575,9 +577,10 @@ export const udsLifecycleCases: Case[] = [
         );
       }
       requireRefusal(ctx, instance, outcome, `a live server at ${path}`);
-      if (!(await echoes(path, "still the live server", ctx.timeoutMs))) {
+      const why = await echoFailure(path, "still the live server", ctx.timeoutMs);
+      if (why) {
         throw new Failure(
-          `the target refused to start, but the live server at ${path} no longer echoes`,
+          `the target refused to start, but the live server at ${path} no longer echoes: ${why}`,
         );
       }
       return pass(
@@ -689,9 +692,8 @@ export const udsLifecycleCases: Case[] = [
         const node = lstat(path);
         if (!node?.isSocket) throw new Failure(`no socket node at ${path} after start-up`);
         // Signal a server that has served a client, not one still setting up.
-        if (!(await echoes(path, "before the signal", ctx.timeoutMs))) {
-          throw new Failure(`the target listens at ${path} but did not echo`);
-        }
+        const why = await echoFailure(path, "before the signal", ctx.timeoutMs);
+        if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
         instance.kill(signal);
         const status = await instance.waitExit(ctx.timeoutMs);
         if (!status) {
@@ -723,9 +725,8 @@ export const udsLifecycleCases: Case[] = [
       const path = `${await caseDir(ctx, "r")}/sock`;
       const instance = await ctx.start({ path });
       const own = lstat(path);
-      if (!(await echoes(path, "before the replacement", ctx.timeoutMs))) {
-        throw new Failure(`the target listens at ${path} but did not echo`);
-      }
+      const why = await echoFailure(path, "before the replacement", ctx.timeoutMs);
+      if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
       await Deno.remove(path);
       const successor = liveServer(ctx, path);
       ctx.evidence.note(
@@ -746,8 +747,9 @@ export const udsLifecycleCases: Case[] = [
           `the target did not exit within ${ctx.timeoutMs} ms after SIGTERM once its node had been replaced`,
         );
       }
-      if (!(await echoes(path, "the successor", ctx.timeoutMs))) {
-        throw new Failure(`the successor at ${path} kept its node but no longer echoes`);
+      const lost = await echoFailure(path, "the successor", ctx.timeoutMs);
+      if (lost) {
+        throw new Failure(`the successor at ${path} kept its node but no longer echoes: ${lost}`);
       }
       return pass(
         `left the successor's node (inode ${successor.ino}) alone and ${
@@ -772,7 +774,9 @@ export const udsLifecycleCases: Case[] = [
         );
       }
       const path = `${dir}/${"x".repeat(bytes - dir.length - 1)}`;
-      const instance = await startWithPath(ctx, path);
+      // Passed explicitly, the path is used as it is, over the limit (only paths the harness
+      // invents are checked); the instance is stopped after the case like any other.
+      const instance = await ctx.start({ path, wait: false });
       const deadline = Date.now() + ctx.target.ready.timeoutMs;
       while (Date.now() < deadline && instance.running) {
         if ([...Deno.readDirSync(dir)].length > 0) break;
@@ -825,9 +829,10 @@ export const udsLifecycleCases: Case[] = [
       // leaves it alone between the owner's connection and the probe's. As another user the
       // probe is the owner, so then the owner's write bit goes (0555).
       await Deno.chmod(path, 0o755);
-      if (!(await echoes(path, "the owner's message", ctx.timeoutMs))) {
+      const why = await echoFailure(path, "the owner's message", ctx.timeoutMs);
+      if (why) {
         throw new Failure(
-          `the owner (uid ${node.uid}) could not connect to ${path} and echo with node mode 0755`,
+          `the owner (uid ${node.uid}) could not connect to ${path} and echo with node mode 0755: ${why}`,
         );
       }
       const denyMode = root ? 0o755 : 0o555;

@@ -1,4 +1,7 @@
 /**
+ * A FAIL built on an echo through the socket node says why the echo failed (wrong bytes, or
+ * how many bytes came back before the peer closed).
+ *
  * The permission case as a non-root user: runs `sockspec check uds/perm/1` as uid/gid 65534
  * against the reference targets. (Run as root, the case probes as uid 65534 itself; run as
  * 65534, it has to deny its own user through the node's mode.) Needs root to switch users;
@@ -13,8 +16,10 @@
  */
 
 import assert from "node:assert/strict";
-import { PROBE_UID } from "./uds_lifecycle.ts";
+import { PROBE_UID, udsLifecycleCases } from "./uds_lifecycle.ts";
+import { commandExists, parseManifest } from "../src/manifest.ts";
 import { currentUid, processes, readProc } from "../src/proc.ts";
+import { runCase } from "../src/runner.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const decoder = new TextDecoder();
@@ -163,3 +168,56 @@ Deno.test({
     }
   },
 });
+
+/** A Unix socket server that clears the path, listens, and answers each client wrongly. */
+const WRONG_ECHO = `
+import os, socket, sys
+mode, path = sys.argv[1], sys.argv[2]
+try:
+    os.unlink(path)
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen()
+while True:
+    c, _ = s.accept()
+    data = c.recv(4096)
+    if mode == "upper":
+        c.sendall(data.upper())
+    elif mode == "half":
+        c.sendall(data[: len(data) // 2])
+    c.close()
+`;
+
+for (
+  const [mode, cause] of [
+    ["upper", "sent b'after the stale node', got b'AFTER THE STALE NODE'"],
+    [
+      "half",
+      "peer closed the connection after 10 of 20 bytes; 10 of 20 bytes came back: b'after the '",
+    ],
+    ["close", "peer closed the connection after 0 of 20 bytes; 0 of 20 bytes came back"],
+  ]
+) {
+  Deno.test({
+    name: `uds/lifecycle/2 says why the echo failed (server mode ${mode})`,
+    ignore: !commandExists("python3"),
+    async fn() {
+      const target = parseManifest({
+        name: `wrong-echo-${mode}`,
+        kind: "stream-echo",
+        transports: ["unix"],
+        command: ["python3", "-c", WRONG_ECHO, mode, "{path}"],
+        timeoutMs: 1000,
+      }, "/test/wrong-echo.json");
+      const c = udsLifecycleCases.find((c) => c.id === "uds/lifecycle/2")!;
+      const r = await runCase(target, c);
+      assert.equal(r.verdict, "FAIL", r.message);
+      assert.ok(
+        r.message.includes(`but did not echo: ${cause}`),
+        `the message gives the cause (${cause}): ${r.message}`,
+      );
+    },
+  });
+}
