@@ -27,7 +27,7 @@ import { substitute } from "../src/manifest.ts";
 import { type BoundedResult, runBounded } from "../src/netns.ts";
 import { sockspecCommand } from "../src/reference_targets.ts";
 import { bytesRepr } from "../src/repr.ts";
-import { closeQuietly, sleep } from "../src/sockets.ts";
+import { closeQuietly, equalBytes, sleep } from "../src/sockets.ts";
 import type { Instance } from "../src/target.ts";
 import {
   type Item,
@@ -75,10 +75,6 @@ export function quietMs(timeoutMs: number): number {
 /** How long to wait for anything arriving right behind answers already seen, in ms. */
 function settleMs(timeoutMs: number): number {
   return Math.min(timeoutMs, 50);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function isPrefix(prefix: Uint8Array, of: Uint8Array): boolean {
