@@ -32,7 +32,7 @@
  */
 
 import { commandExists } from "./manifest.ts";
-import { currentUid, readProc } from "./proc.ts";
+import { currentUid, readProc, sessionMembers } from "./proc.ts";
 import { sleep } from "./sockets.ts";
 
 /** The longest any single namespace step (spawn, configure, remove) may take, in ms. */
@@ -52,6 +52,10 @@ export interface BoundedResult {
   timedOut: boolean;
   /** How long it ran, in ms. */
   durationMs: number;
+  /** Its process id (also its session and process group id when `setsid` was found). */
+  pid: number;
+  /** Set when writing `stdin` failed (it exited or closed its input before reading it all). */
+  stdinError?: string;
 }
 
 /** Options of {@linkcode runBounded}. */
@@ -67,8 +71,95 @@ export interface BoundedOptions {
 }
 
 /**
+ * How long, after the command exits or is killed, its output may take to end, in ms: a
+ * process it left behind can hold the pipes open. After that the output read so far is kept.
+ */
+export const OUTPUT_GRACE_MS = 500;
+
+let setsidFound: boolean | undefined;
+function hasSetsid(): boolean {
+  setsidFound ??= commandExists("setsid");
+  return setsidFound;
+}
+
+/** Resolves after `ms` (or when `done` settles first); the timer never outlives it. */
+async function within(done: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      done.then(() => {}, () => {}),
+      new Promise((r) => (timer = setTimeout(r, ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads `stream` to its end in the background; `cancel` stops early, keeping what came. */
+function drain(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        chunks.push(value);
+      }
+    } catch {
+      // cancelled, or the pipe broke: keep what came
+    }
+  })();
+  return {
+    done,
+    cancel: () => reader.cancel().catch(() => {}),
+    text: () => {
+      const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+      return new TextDecoder().decode(out);
+    },
+  };
+}
+
+/**
+ * SIGKILL to the process group `pid` leads (or to `pid` alone, when it leads none), then
+ * to everything left in its session, in a few rounds (something may fork meanwhile).
+ */
+function killSession(pid: number, grouped: boolean): void {
+  try {
+    Deno.kill(grouped ? -pid : pid, "SIGKILL");
+  } catch {
+    // gone (or no group)
+  }
+  if (!grouped) return;
+  for (let round = 0; round < 5; round++) {
+    const left = sessionMembers(pid);
+    if (left.length === 0) return;
+    for (const p of left) {
+      try {
+        Deno.kill(p, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+/**
  * Runs `argv` to completion, killing it after `timeoutMs`. Never throws for a failing
- * command (look at `code`); throws only when it cannot be started.
+ * command (look at `code`); throws only when it cannot be started (`Deno.errors.NotFound`
+ * for a command not on PATH).
+ *
+ * It runs under `setsid` (when found), so it leads its own session and process group:
+ * on timeout SIGKILL goes to the whole group, then to anything else left in the session,
+ * and whatever it leaves running in its session after it exits is killed too. Its input is
+ * written while its output is read (no deadlock however much either holds), and the output
+ * read ends at most {@linkcode OUTPUT_GRACE_MS} after it exits or is killed, so the whole
+ * run takes at most `timeoutMs` plus that grace.
  *
  * @example
  * ```ts
@@ -82,41 +173,60 @@ export async function runBounded(
   opts: BoundedOptions,
 ): Promise<BoundedResult> {
   const t0 = performance.now();
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
+  const grouped = hasSetsid();
+  // Under setsid a missing command would only be setsid's exit 127: say NotFound as a
+  // direct spawn does.
+  if (grouped && !argv[0].includes("/") && !commandExists(argv[0])) {
+    throw new Deno.errors.NotFound(`${argv[0]}: command not found on PATH`);
+  }
+  const child = new Deno.Command(grouped ? "setsid" : argv[0], {
+    args: grouped ? [...argv] : argv.slice(1),
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     env: opts.env,
     cwd: opts.cwd,
   }).spawn();
+  const stdout = drain(child.stdout);
+  const stderr = drain(child.stderr);
+  let stdinError: string | undefined;
+  const written = opts.stdin === undefined ? Promise.resolve() : (async () => {
+    const writer = child.stdin.getWriter();
+    try {
+      await writer.write(new TextEncoder().encode(opts.stdin));
+      await writer.close();
+    } catch (err) {
+      stdinError = (err as Error).message;
+      await writer.abort().catch(() => {});
+    }
+  })();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    killSession(child.pid, grouped);
   }, opts.timeoutMs);
+  let status: Deno.CommandStatus;
   try {
-    if (opts.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(opts.stdin)).catch(() => {});
-      await writer.close().catch(() => {});
-    }
-    const out = await child.output();
-    return {
-      code: out.signal ? null : out.code,
-      signal: out.signal,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-      timedOut,
-      durationMs: performance.now() - t0,
-    };
+    status = await child.status;
   } finally {
     clearTimeout(timer);
   }
+  // The command is gone; something it left behind may still hold its pipes.
+  await within(Promise.all([stdout.done, stderr.done]), OUTPUT_GRACE_MS);
+  // (without setsid its pid is reaped now and may be reused: nothing more to kill safely)
+  if (grouped) killSession(child.pid, grouped);
+  await Promise.all([stdout.cancel(), stderr.cancel()]);
+  await within(Promise.all([stdout.done, stderr.done, written]), OUTPUT_GRACE_MS);
+  return {
+    code: status.signal ? null : status.code,
+    signal: status.signal,
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    timedOut,
+    durationMs: performance.now() - t0,
+    pid: child.pid,
+    ...(stdinError === undefined ? {} : { stdinError }),
+  };
 }
 
 /**

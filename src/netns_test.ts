@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { processes } from "./proc.ts";
 import {
   createLan,
   createNetns,
@@ -24,6 +25,53 @@ Deno.test("runBounded reports code and output, and kills what outlives its timeo
   assert.ok(slow.durationMs < 2000, `took ${slow.durationMs} ms`);
   const fed = await runBounded(["cat"], { timeoutMs: 5000, stdin: "fed" });
   assert.equal(fed.stdout, "fed");
+  await assert.rejects(
+    runBounded(["sockspec-no-such-command"], { timeoutMs: 1000 }),
+    Deno.errors.NotFound,
+  );
+});
+
+/** Live processes whose session is `sid`, or whose pid is in `pids`. */
+function alive(sid: number, pids: number[] = []): number[] {
+  return processes().filter((p) => p.state !== "Z" && (p.session === sid || pids.includes(p.pid)))
+    .map((p) => p.pid);
+}
+
+Deno.test("runBounded on timeout kills the grandchildren too and returns in bounded time", async () => {
+  // sh forks sleep, which holds stdout and stderr open: killing sh alone would leave both
+  const r = await runBounded(["sh", "-c", "echo $$; sleep 6 & echo $!; wait; true"], {
+    timeoutMs: 300,
+  });
+  assert.equal(r.timedOut, true);
+  assert.ok(r.durationMs < 2000, `took ${r.durationMs} ms for a 300 ms timeout`);
+  const [sh, sleeper] = r.stdout.trim().split("\n").map(Number);
+  assert.equal(sh, r.pid, r.stdout);
+  assert.ok(sleeper > 0, r.stdout);
+  assert.deepEqual(alive(r.pid, [sleeper]), [], "processes left running after the timeout");
+});
+
+Deno.test("runBounded: a background process that keeps the output open is killed after exit", async () => {
+  const r = await runBounded(["sh", "-c", "sleep 6 & echo $!; exit 2"], { timeoutMs: 5000 });
+  assert.equal(r.code, 2);
+  assert.equal(r.timedOut, false);
+  assert.ok(r.durationMs < 2000, `took ${r.durationMs} ms`);
+  const sleeper = Number(r.stdout.trim());
+  assert.ok(sleeper > 0, r.stdout);
+  assert.deepEqual(alive(r.pid, [sleeper]), [], "the background sleep was left running");
+});
+
+Deno.test("runBounded writes input while it reads output: 1 MiB through cat, no deadlock", async () => {
+  const input = "0123456789abcdef".repeat(1 << 16);
+  const r = await runBounded(["cat"], { timeoutMs: 10_000, stdin: input });
+  assert.equal(r.timedOut, false, `stuck with ${r.stdout.length} bytes read`);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.length, input.length);
+  assert.ok(r.stdout === input, "the output differs from the input");
+  assert.equal(r.stdinError, undefined);
+  // a command that reads nothing: the write fails, and says so
+  const deaf = await runBounded(["true"], { timeoutMs: 5000, stdin: input });
+  assert.equal(deaf.code, 0);
+  assert.ok(deaf.stdinError, "a refused input must be reported");
 });
 
 Deno.test({

@@ -20,6 +20,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { type BoundedResult, runBounded } from "../netns.ts";
 
 /** How to run python3. */
 export interface PythonOptions {
@@ -58,58 +59,31 @@ export async function runPythonText(
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const scriptArgs = script instanceof URL ? [fileURLToPath(script)] : ["-c", script];
   const what = describe(script, opts.context);
-  let child: Deno.ChildProcess;
+  let r: BoundedResult;
   try {
-    child = new Deno.Command("python3", {
-      args: [...(opts.isolated ? ["-I"] : []), ...scriptArgs, ...(opts.args ?? [])],
-      stdin: stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    r = await runBounded(
+      ["python3", ...(opts.isolated ? ["-I"] : []), ...scriptArgs, ...(opts.args ?? [])],
+      { timeoutMs, stdin },
+    );
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // it has just exited
-    }
-  }, timeoutMs);
-  let writeError: unknown;
-  const written = stdin === undefined ? Promise.resolve() : (async () => {
-    const writer = child.stdin.getWriter();
-    try {
-      await writer.write(new TextEncoder().encode(stdin));
-      await writer.close();
-    } catch (e) {
-      writeError = e;
-    }
-  })();
-  let out: Deno.CommandOutput;
-  try {
-    [out] = await Promise.all([child.output(), written]);
-  } finally {
-    clearTimeout(timer);
-  }
-  const stderr = new TextDecoder().decode(out.stderr).trim();
-  if (timedOut) {
+  const stderr = r.stderr.trim();
+  if (r.timedOut) {
     throw new Error(
       `python3 ${what} did not finish within ${timeoutMs} ms and was killed; ` +
         `raise timeoutMs if the machine is busy. stderr: ${stderr || "(empty)"}`,
     );
   }
-  if (!out.success) {
-    const how = out.signal ? `signal ${out.signal}` : `exit ${out.code}`;
+  if (r.code !== 0) {
+    const how = r.signal ? `signal ${r.signal}` : `exit ${r.code}`;
     throw new Error(`python3 ${what} failed (${how}): ${stderr || "(no stderr)"}`);
   }
-  if (writeError !== undefined) {
-    throw new Error(`python3 ${what} exited before reading all its input: ${writeError}`);
+  if (r.stdinError !== undefined) {
+    throw new Error(`python3 ${what} exited before reading all its input: ${r.stdinError}`);
   }
-  return new TextDecoder().decode(out.stdout);
+  return r.stdout;
 }
 
 /**
