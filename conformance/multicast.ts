@@ -8,6 +8,11 @@
  * captures the link's packets with a raw socket (python3). The sender (the target's
  * declared client, else sockspec's reference sender) sends one group message from the hub.
  *
+ * `mcast/1` judges the receivers, so any sender will do. `mcast/2` (TTL 1) and `mcast/3`
+ * (nothing reaches a socket that did not join) judge what the sender puts on the wire, so
+ * they need a declared sender (`properties.client`) and SKIP without one: with sockspec's
+ * own sender they would pass whatever the target's receiver does.
+ *
  * Separate hosts are what make the checks honest: on one host Linux delivers group traffic
  * to every socket bound to the port once any socket there joined (`IP_MULTICAST_ALL`), and
  * acks from two receivers on one host carry the same address. All namespaces, receivers,
@@ -325,6 +330,8 @@ function groupPackets(s: Scenario): Packet[] {
 }
 
 const needs = { root: true, netns: true, launch: true, python3: true, commands: ["nsenter"] };
+/** The cases that judge the sender: they run only the target's declared one. */
+const senderNeeds = { ...needs, properties: ["client"] };
 
 /**
  * The multicast cases.
@@ -396,8 +403,8 @@ export const multicastCases: Case[] = [
     level: "MUST",
     kind: "multicast",
     requirement:
-      "The group message carries TTL 1 on the wire (read from the IP header of the packet captured on the segment), so it does not leave the local network.",
-    needs,
+      "The declared sender's group message carries TTL 1 on the wire (read from the IP header of the packet captured on the segment), so it does not leave the local network.",
+    needs: senderNeeds,
     async run(ctx) {
       const s = await runScenario(ctx);
       const mine = groupPackets(s);
@@ -425,8 +432,8 @@ export const multicastCases: Case[] = [
     level: "MUST",
     kind: "multicast",
     requirement:
-      "A socket that did not join gets nothing: on host C, a socket bound to the group port without joining receives no datagram, though the group message reaches C's link.",
-    needs,
+      "The declared sender reaches only sockets that joined: on host C, a socket bound to the group port without joining receives no datagram, though the group message reaches C's link.",
+    needs: senderNeeds,
     async run(ctx) {
       const s = await runScenario(ctx);
       if (groupPackets(s).length === 0) {

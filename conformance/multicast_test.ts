@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { liveNetns, netnsUnavailable } from "../src/netns.ts";
 import { processes, readProc } from "../src/proc.ts";
+import { parseManifest } from "../src/manifest.ts";
 import { referenceTargets } from "../src/reference_targets.ts";
 import { runCase } from "../src/runner.ts";
 import { multicastCases, OBSERVER_PY } from "./multicast.ts";
@@ -15,6 +16,10 @@ Deno.test("multicast cases: ids, needs and the observer script", async () => {
       { root: true, netns: true, launch: true },
     );
   }
+  // mcast/2 and mcast/3 judge the sender: only a declared one
+  assert.deepEqual(multicastCases.map((c) => c.needs?.properties ?? []), [[], ["client"], [
+    "client",
+  ]]);
   // the observer is valid Python
   const check = await new Deno.Command("python3", {
     args: ["-c", "import sys; compile(sys.stdin.read(), 'observer', 'exec')"],
@@ -48,4 +53,22 @@ Deno.test({
     const left = [...liveNetns()].filter((ns) => !before.has(ns));
     assert.deepEqual(left, [], "network namespaces left behind");
   },
+});
+
+Deno.test("mcast/2 and mcast/3 skip, naming properties.client, when the target declares no sender", async () => {
+  const reference = referenceTargets().find((t) => t.name === "reference-mcast")!;
+  assert.ok(reference.properties.client, "the reference receiver declares the reference sender");
+  const { client: _, ...properties } = reference.properties;
+  const target = parseManifest({
+    name: "no-sender",
+    kind: "multicast",
+    transports: ["udp"],
+    command: reference.command,
+    properties,
+  }, "multicast_test.json");
+  for (const c of multicastCases.slice(1)) {
+    const r = await runCase(target, c);
+    assert.equal(r.verdict, "SKIP", `${c.id}: ${r.message}`);
+    assert.match(r.message, /properties\.client/);
+  }
 });

@@ -11,6 +11,7 @@
  */
 
 import { parseManifest, type Target } from "./manifest.ts";
+import { SIZE_ENV } from "./reference/dgram_command.ts";
 
 /** The CLI module that reference targets run. */
 export const CLI_PATH: string = new URL("./cli.ts", import.meta.url).pathname;
@@ -191,7 +192,17 @@ export function referenceTargets(): Target[] {
         "{host}:{port}",
         "--transcript",
       ]),
-      properties: { bufferSize: 4096, zeroLength: "ignore", transcript: true },
+      properties: {
+        bufferSize: 4096,
+        zeroLength: "ignore",
+        transcript: true,
+        // the reference client (dgram/udp/10 judges a declared client): it binds 0.0.0.0
+        client: sockspecCommand(["--allow-net={host},0.0.0.0", `--allow-env=${SIZE_ENV}`], [
+          "client",
+          "udp",
+          "{host}:{port}",
+        ]),
+      },
     },
     {
       name: "reference-udp6",
@@ -205,7 +216,16 @@ export function referenceTargets(): Target[] {
         "[{host}]:{port}",
         "--transcript",
       ]),
-      properties: { bufferSize: 4096, zeroLength: "ignore", transcript: true },
+      properties: {
+        bufferSize: 4096,
+        zeroLength: "ignore",
+        transcript: true,
+        client: sockspecCommand(["--allow-net=[{host}],[::]", `--allow-env=${SIZE_ENV}`], [
+          "client",
+          "udp",
+          "[{host}]:{port}",
+        ]),
+      },
     },
     {
       name: "reference-unixgram",
@@ -237,7 +257,19 @@ export function referenceTargets(): Target[] {
         "{port}",
         "--transcript",
       ]),
-      properties: { group: "224.3.29.71", transcript: true },
+      properties: {
+        group: "224.3.29.71",
+        transcript: true,
+        // the reference sender (mcast/2 and mcast/3 judge a declared sender); {host} is the group
+        client: sockspecCommand(["--allow-net=0.0.0.0,{host}"], [
+          "client",
+          "mcast",
+          "--group",
+          "{host}",
+          "--port",
+          "{port}",
+        ]),
+      },
     },
   ];
   return manifests.map((m) => parseManifest(m, "built-in"));

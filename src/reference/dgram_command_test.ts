@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../cli_args.ts";
 import { CLI_PATH } from "../reference_targets.ts";
+import { UNBOUND_ERROR } from "./dgram_client.ts";
 import { serveDgram } from "./dgram_server.ts";
+import { openDatagram, receiveWithin, toDenoAddr } from "./dgram_socket.ts";
 import {
   udpClientMain,
   udpServeMain,
@@ -105,6 +107,57 @@ Deno.test("sockspec serve unixgram: exit 1 naming a path it must not touch; exit
     assert.equal(status.code, 0, new TextDecoder().decode(status.stderr));
     assert.throws(() => Deno.lstatSync(`${dir}/s`), Deno.errors.NotFound);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sockspec client unixgram --unbound, as a process: says no answer can come, exits 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgcmd-" });
+  const path = `${dir}/server`;
+  const logged: string[] = [];
+  const server = await serveDgram({
+    listen: { transport: "unixgram", path },
+    log: (l) => logged.push(l),
+  });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--unstable-net",
+        `--allow-write=${path}`,
+        `--allow-net=unix:${path}`,
+        CLI_PATH,
+        "client",
+        "unixgram",
+        path,
+        "--unbound",
+        "--timeout",
+        "3000",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 1, text + new TextDecoder().decode(out.stderr));
+    assert.deepEqual(text.split("\n").slice(1), [UNBOUND_ERROR, "closing socket", ""], text);
+    assert.match(text, /^sending b'/);
+    // the server went on: a bound client is answered
+    const bound = openDatagram({ transport: "unixgram", path: `${dir}/client` });
+    try {
+      await bound.send(
+        new TextEncoder().encode("after"),
+        toDenoAddr({ transport: "unixgram", path }),
+      );
+      const got = await receiveWithin(bound, 3000);
+      assert.equal(new TextDecoder().decode(got?.[0]), "after");
+      assert.match(logged.join("\n"), /cannot answer the 42-byte datagram from an unbound/);
+    } finally {
+      bound.close();
+    }
+  } finally {
+    await server.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
