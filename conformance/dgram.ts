@@ -849,15 +849,21 @@ export function dgramCases(t: DgramTransport): Case[] {
         const rig = await startRig(ctx, t);
         // The case's own unbound socket: it can send, but nobody can answer it.
         const unbound = ctx.track(openDatagram({ transport: "unixgram" }));
-        for (const data of [TUTORIAL_MESSAGE, new TextEncoder().encode("second, also unbound")]) {
+        const datagrams = [TUTORIAL_MESSAGE, new TextEncoder().encode("second, also unbound")];
+        for (const [i, data] of datagrams.entries()) {
           rig.ctx.evidence.bytes(`sent (${data.length} bytes from an unbound socket)`, data);
           try {
             await unbound.send(data, toDenoAddr(rig.to));
           } catch (err) {
             throw new Failure(
-              `sending ${data.length} bytes from an unbound socket to ${
-                describeDatagram(rig.to)
-              } failed: ${errnoLine(err)}${serverState(rig)}`,
+              i === 0
+                ? `sending ${data.length} bytes from an unbound socket to ${
+                  describeDatagram(rig.to)
+                } failed: ${errnoLine(err)}${serverState(rig)}`
+                : `after 1 datagram from an unbound socket, the server no longer receives: ` +
+                  `sending the next to ${describeDatagram(rig.to)} failed: ${errnoLine(err)}${
+                    serverState(rig)
+                  }`,
             );
           }
         }
@@ -867,7 +873,7 @@ export function dgramCases(t: DgramTransport): Case[] {
           await echoExact(rig, bound, TUTORIAL_MESSAGE);
         } catch (err) {
           throw new Failure(
-            `after 2 datagrams from an unbound socket, a bound client got no echo: ${
+            `after 2 datagrams from an unbound socket, the server gave a bound client no echo: ${
               (err as Error).message
             }`,
           );
