@@ -221,7 +221,10 @@ Deno.test("dgram/unixgram/11 sends from an unbound socket of its own, then needs
   try {
     const r = await runCase(target, c);
     assert.equal(r.verdict, "FAIL", r.message);
-    assert.match(r.message, /after 2 datagrams from an unbound socket, the server gave a bound client no echo/);
+    assert.match(
+      r.message,
+      /after 2 datagrams from an unbound socket, the server gave a bound client no echo/,
+    );
     assert.equal(unboundSeen, 2, "the case must send from an unbound socket of its own");
   } finally {
     sock.close();
