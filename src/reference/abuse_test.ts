@@ -253,12 +253,18 @@ for (const [t, name] of [["udp", "reference-udp"], ["unixgram", "reference-unixg
           : openDatagram({ transport: "unixgram", path: `${clientDir}/c${++n}` });
       try {
         // Clients that leave before their answer: the send back fails (unixgram: the path
-        // is gone) or goes nowhere (udp).
-        for (let i = 0; i < 10; i++) {
-          const gone = open();
-          await gone.send(encoder.encode(`gone ${i}`), to);
-          closeQuietly(gone);
-          if (t === "unixgram") await Deno.remove(`${clientDir}/c${n}`);
+        // is gone) or goes nowhere (udp). The server is stopped (SIGSTOP) meanwhile, so that
+        // every client really is gone before the server reads its datagram.
+        server.kill("SIGSTOP");
+        try {
+          for (let i = 0; i < 10; i++) {
+            const gone = open();
+            await gone.send(encoder.encode(`gone ${i}`), to);
+            closeQuietly(gone);
+            if (t === "unixgram") await Deno.remove(`${clientDir}/c${n}`);
+          }
+        } finally {
+          server.kill("SIGCONT");
         }
         // 20 clients, one after the other (64 KiB datagrams at once would overflow the
         // server's receive buffer, and UDP may drop them): a zero-length datagram (no answer),
