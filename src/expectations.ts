@@ -100,12 +100,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function parseExpectFile(path: string, text: string): ExpectFile {
   const absolute = resolve(path);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ExpectationsError(`${path}: invalid JSON: ${(err as Error).message}`);
-  }
+  const json = parseExpectJson(path, text);
   if (!isObject(json)) {
     throw new ExpectationsError(
       `${path}: must be a JSON object mapping manifest paths to {"case id": verdict}`,
@@ -193,6 +188,23 @@ function parseExpectation(want: unknown, where: string): Expectation {
  */
 export async function loadExpectFile(path: string): Promise<ExpectFile> {
   return parseExpectFile(path, await readExpectText(path));
+}
+
+/**
+ * Parses an expectations file's JSON, or throws an {@linkcode ExpectationsError} naming it.
+ *
+ * @example
+ * ```ts
+ * import { parseExpectJson } from "./expectations.ts";
+ * parseExpectJson("/x/a.expect.json", "{}"); // {}
+ * ```
+ */
+export function parseExpectJson(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ExpectationsError(`${path}: invalid JSON: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -63,6 +63,7 @@ import {
   type ExpectFile,
   expectResult,
   parseExpectFile,
+  parseExpectJson,
   readExpectText,
 } from "./expectations.ts";
 import type { Target } from "./manifest.ts";
@@ -182,12 +183,7 @@ function parseRecord(value: Record<string, unknown>, where: string): FlakyRecord
  */
 export function parseFlakyExpectFile(path: string, text: string): FlakyExpectFile {
   const absolute = resolve(path);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ExpectationsError(`${path}: invalid JSON: ${(err as Error).message}`);
-  }
+  const json = parseExpectJson(path, text);
   const flaky: FlakyEntry[] = [];
   const stable: Record<string, unknown> = {};
   if (isObject(json)) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SPEC_SERVICES } from "../conformance/names.ts";
 import { SocketError } from "./inet.ts";
 import {
   getprotobyname,
@@ -36,23 +37,12 @@ Deno.test({
   name: "SPEC section 9 services and protocols",
   ...needsNetbase,
   fn() {
-    const spec: [string, number][] = [
-      ["http", 80],
-      ["https", 443],
-      ["ftp", 21],
-      ["gopher", 70],
-      ["smtp", 25],
-      ["imap", 143],
-      ["imaps", 993],
-      ["pop3", 110],
-      ["pop3s", 995],
-    ];
-    for (const [name, port] of spec) {
+    for (const [name, port] of SPEC_SERVICES) {
       assert.equal(getservbyname(name), port, name);
       assert.equal(getservbyname(name, "tcp"), port, name);
     }
     // getservbyport gives the official name: on Debian 143 is "imap2" (alias "imap").
-    for (const [name, port] of spec) {
+    for (const [name, port] of SPEC_SERVICES) {
       assert.ok([name, name + "2"].includes(getservbyport(port)), `${port}`);
     }
     assert.equal(getservbyport(80), "http");

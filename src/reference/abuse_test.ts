@@ -22,7 +22,8 @@ import {
   withTimeout,
   writeAll,
 } from "../sockets.ts";
-import { type Instance, startInstance } from "../target.ts";
+import type { Instance } from "../target.ts";
+import { withServer } from "../testdata/with_server.ts";
 import { openDatagram, toDenoAddr } from "./dgram_socket.ts";
 
 const RECORD = new Uint8Array([0x01, 0, 0, 0, 0x61, 0x62, 0, 0, 0xcd, 0xcc, 0x2c, 0x40]);
@@ -41,19 +42,6 @@ function reference(name: string, extraArgs: string[] = []): Target {
     },
     "built-in",
   );
-}
-
-async function withServer(target: Target, fn: (server: Instance) => Promise<void>): Promise<void> {
-  const tmp = await Deno.makeTempDir({ prefix: "sockspec-abuse-" });
-  let server: Instance | undefined;
-  try {
-    server = await startInstance(target, { tmp });
-    await fn(server);
-  } finally {
-    await server?.stop();
-    await Deno.remove(tmp, { recursive: true });
-  }
-  assert.deepEqual(server.leftovers(), [], "the server left no process behind");
 }
 
 /** The server's stderr lines, once `count` of them match `pattern` (or after `ms`). */

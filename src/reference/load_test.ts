@@ -25,7 +25,8 @@ import {
   withTimeout,
   writeAll,
 } from "../sockets.ts";
-import { type Instance, startInstance } from "../target.ts";
+import type { Instance } from "../target.ts";
+import { withServer } from "../testdata/with_server.ts";
 
 const CLIENTS = 1000;
 const MiB = 1 << 20;
@@ -45,23 +46,6 @@ function memory(server: Instance): { rss: number; peak: number } {
   const peak = kib("VmHWM");
   assert.ok(rss > 0 && peak > 0, `cannot read the memory of pid ${server.pid}: ${status}`);
   return { rss: Math.round(rss / 1024), peak: Math.round(peak / 1024) };
-}
-
-/** Runs `fn` with a started target in a fresh temp dir; stops it and removes the dir after. */
-async function withServer(
-  target: Target,
-  fn: (server: Instance) => Promise<void>,
-): Promise<void> {
-  const tmp = await Deno.makeTempDir({ prefix: "sockspec-load-" });
-  let server: Instance | undefined;
-  try {
-    server = await startInstance(target, { tmp });
-    await fn(server);
-  } finally {
-    await server?.stop();
-    await Deno.remove(tmp, { recursive: true });
-  }
-  assert.deepEqual(server.leftovers(), [], "the server left no process behind");
 }
 
 /** This process's open-file limit (Deno raises the soft limit to the hard one). */
