@@ -31,36 +31,36 @@
  * @module
  */
 
-export * from "./src/case.ts";
-export * from "./src/evidence.ts";
-export * from "./src/manifest.ts";
-export * from "./src/target.ts";
-export * from "./src/runner.ts";
-export * from "./src/report.ts";
-export * from "./src/console_report.ts";
-export * from "./src/json_report.ts";
-export * from "./src/junit_report.ts";
-export * from "./src/markdown_report.ts";
-export * from "./src/html_report.ts";
-export * from "./src/expectations.ts";
-export * from "./src/shard.ts";
-export * from "./src/reference_targets.ts";
-export * from "./src/sockets.ts";
-export * from "./src/errno.ts";
-export * from "./src/repr.ts";
-export * from "./src/proc.ts";
-export * from "./src/struct.ts";
-export * from "./src/transcript.ts";
-export * from "./src/inet.ts";
-export * from "./src/netdb.ts";
-export * from "./src/addrinfo.ts";
-export * from "./src/netns.ts";
-export * from "./src/bench.ts";
-export * from "./src/flaky.ts";
+export * from "./src/case/case.ts";
+export * from "./src/case/evidence.ts";
+export * from "./src/harness/manifest.ts";
+export * from "./src/harness/target.ts";
+export * from "./src/harness/runner.ts";
+export * from "./src/reports/report.ts";
+export * from "./src/reports/console.ts";
+export * from "./src/reports/json.ts";
+export * from "./src/reports/junit.ts";
+export * from "./src/reports/markdown.ts";
+export * from "./src/reports/html.ts";
+export * from "./src/harness/expectations.ts";
+export * from "./src/harness/shard.ts";
+export * from "./src/reference/targets.ts";
+export * from "./src/net/sockets.ts";
+export * from "./src/python/errno.ts";
+export * from "./src/python/repr.ts";
+export * from "./src/net/proc.ts";
+export * from "./src/python/struct.ts";
+export * from "./src/transcript/transcript.ts";
+export * from "./src/python/inet.ts";
+export * from "./src/python/netdb.ts";
+export * from "./src/python/addrinfo.ts";
+export * from "./src/harness/netns.ts";
+export * from "./src/bench/bench.ts";
+export * from "./src/harness/flaky.ts";
 export {
   type DatagramAddress,
   maxUdpPayload,
   UDP_MAX_IPV4,
   UDP_MAX_IPV6,
-} from "./src/reference/dgram_socket.ts";
+} from "./src/net/datagram.ts";
 export { allCases } from "./conformance/mod.ts";

@@ -13,19 +13,19 @@
 import assert from "node:assert/strict";
 import { relative } from "node:path";
 import { allCases } from "./mod.ts";
-import type { Verdict } from "../src/case.ts";
-import { runChecks } from "../src/check_command.ts";
-import { applyExpectations } from "../src/expectations.ts";
+import type { Verdict } from "../src/case/case.ts";
+import { runChecks } from "../src/cli/check.ts";
+import { applyExpectations } from "../src/harness/expectations.ts";
 import {
   combineRuns,
   type FlakyExpectFile,
   judgeCombined,
   parseFlakyExpectFile,
   settleFlaky,
-} from "../src/flaky.ts";
-import { commandExists, loadManifest } from "../src/manifest.ts";
-import { type CaseResult, failsRun, judge, type RunReport } from "../src/report.ts";
-import { shardCases } from "../src/shard.ts";
+} from "../src/harness/flaky.ts";
+import { commandExists, loadManifest } from "../src/harness/manifest.ts";
+import { type CaseResult, failsRun, judge, type RunReport } from "../src/reports/report.ts";
+import { shardCases } from "../src/harness/shard.ts";
 import {
   CATALOGUE_EXPECT,
   catalogueMain,
@@ -59,7 +59,7 @@ const FLAKY_FILE = JSON.stringify({
   },
 });
 
-Deno.test("FLAKY records are taken out and checked; the rest is read by src/expectations.ts", () => {
+Deno.test("FLAKY records are taken out and checked; the rest is read by src/harness/expectations.ts", () => {
   const f = parseFlakyExpectFile("/x/catalogue.json", FLAKY_FILE);
   assert.deepEqual(f.flaky, [{
     manifest: "/x/m.json",

@@ -12,9 +12,9 @@
 
 import assert from "node:assert/strict";
 import { allCases } from "./mod.ts";
-import { loadManifest, type Target } from "../src/manifest.ts";
-import { referenceTargets } from "../src/reference_targets.ts";
-import { applicableCases, runCase, unmetNeed } from "../src/runner.ts";
+import { loadManifest, type Target } from "../src/harness/manifest.ts";
+import { referenceTargets } from "../src/reference/targets.ts";
+import { applicableCases, runCase, unmetNeed } from "../src/harness/runner.ts";
 
 const external = Deno.env.get("SOCKSPEC_TARGET");
 const targets: Target[] = external

@@ -12,9 +12,9 @@
 
 import assert from "node:assert/strict";
 import { allCases } from "./mod.ts";
-import { loadExpectFiles } from "../src/expectations.ts";
-import { loadManifest } from "../src/manifest.ts";
-import { applicableCases, runCase } from "../src/runner.ts";
+import { loadExpectFiles } from "../src/harness/expectations.ts";
+import { loadManifest } from "../src/harness/manifest.ts";
+import { applicableCases, runCase } from "../src/harness/runner.ts";
 
 const root = new URL("../fixtures/", import.meta.url).pathname;
 const files = await loadExpectFiles(root);

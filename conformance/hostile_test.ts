@@ -14,14 +14,14 @@
  */
 
 import assert from "node:assert/strict";
-import type { Verdict } from "../src/case.ts";
-import { loadManifest } from "../src/manifest.ts";
-import { readProc } from "../src/proc.ts";
-import type { RunReport } from "../src/report.ts";
-import { startInstance } from "../src/target.ts";
+import type { Verdict } from "../src/case/case.ts";
+import { loadManifest } from "../src/harness/manifest.ts";
+import { readProc } from "../src/net/proc.ts";
+import type { RunReport } from "../src/reports/report.ts";
+import { startInstance } from "../src/harness/target.ts";
 
 const root = new URL("../", import.meta.url).pathname;
-const cli = `${root}src/cli.ts`;
+const cli = `${root}src/cli/main.ts`;
 const hostileDir = `${root}fixtures/hostile`;
 const PERMS = ["--allow-run", "--allow-read", "--allow-write", "--allow-net", "--allow-env"];
 /** What a verdict may take beyond its configured limit: start-up and teardown on a busy box. */

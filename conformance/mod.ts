@@ -10,14 +10,14 @@
  * @module
  */
 
-import type { Case } from "../src/case.ts";
-import { streamEchoCasesAll } from "./echo_stream.ts";
-import { udsLifecycleCases } from "./uds_lifecycle.ts";
-import { recordCasesAll } from "./record.ts";
-import { programCases } from "./program.ts";
-import { namesCases } from "./names.ts";
-import { dgramCasesAll } from "./dgram.ts";
-import { multicastCases } from "./multicast.ts";
+import type { Case } from "../src/case/case.ts";
+import { streamEchoCasesAll } from "./echo/echo.ts";
+import { udsLifecycleCases } from "./uds/uds.ts";
+import { recordCasesAll } from "./record/record.ts";
+import { programCases } from "./program/program.ts";
+import { namesCases } from "./names/names.ts";
+import { dgramCasesAll } from "./dgram/dgram.ts";
+import { multicastCases } from "./mcast/mcast.ts";
 
 /** Every case, in report order. Ids are unique (a test checks it). */
 export const allCases: readonly Case[] = [

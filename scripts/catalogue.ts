@@ -1,7 +1,7 @@
 /**
  * The third-party catalogue run: every manifest `fixtures/targets/{socat,ncat,pyserver}-*.json`
  * through every applicable case, judged against `expectations/catalogue.json` (which may
- * record FLAKY cases, see `src/flaky.ts`), with flaky results re-run and reported with
+ * record FLAKY cases, see `src/harness/flaky.ts`), with flaky results re-run and reported with
  * their rate. Writes the report in every format to a directory (`reports/catalogue/` by
  * default): `junit.xml`, `report.json`, `report.md`, `report.html`, and `matrix.md`, the
  * server × case matrix.
@@ -27,11 +27,11 @@
 
 import { dirname, relative, resolve } from "node:path";
 import { allCases } from "../conformance/mod.ts";
-import type { Case, Observed, Verdict } from "../src/case.ts";
-import { runChecks } from "../src/check_command.ts";
-import { intOption, parseOptions, UsageError } from "../src/cli_args.ts";
-import { consoleReport, Progress } from "../src/console_report.ts";
-import { applyExpectations, ExpectationsError, expectResult } from "../src/expectations.ts";
+import type { Case, Observed, Verdict } from "../src/case/case.ts";
+import { runChecks } from "../src/cli/check.ts";
+import { intOption, parseOptions, UsageError } from "../src/cli/_args.ts";
+import { consoleReport, Progress } from "../src/reports/console.ts";
+import { applyExpectations, ExpectationsError, expectResult } from "../src/harness/expectations.ts";
 import {
   countVerdicts,
   type FlakyExpectFile,
@@ -40,9 +40,9 @@ import {
   loadFlakyExpectFile,
   type Settled,
   settleFlaky,
-} from "../src/flaky.ts";
-import { loadManifest, ManifestError, type Target } from "../src/manifest.ts";
-import { writeReports } from "../src/report_command.ts";
+} from "../src/harness/flaky.ts";
+import { loadManifest, ManifestError, type Target } from "../src/harness/manifest.ts";
+import { writeReports } from "../src/cli/report.ts";
 import {
   type CaseResult,
   closingLine,
@@ -50,8 +50,8 @@ import {
   label,
   type RunReport,
   summarize,
-} from "../src/report.ts";
-import { shardCases } from "../src/shard.ts";
+} from "../src/reports/report.ts";
+import { shardCases } from "../src/harness/shard.ts";
 
 const ROOT = resolve(new URL("..", import.meta.url).pathname);
 
@@ -127,7 +127,7 @@ export function matrixRow(id: string): string {
  * @example
  * ```ts
  * import { matrixCell } from "./catalogue.ts";
- * import type { CaseResult } from "../src/report.ts";
+ * import type { CaseResult } from "../src/reports/report.ts";
  * declare const result: CaseResult;
  * matrixCell(result, true); // "✅ PASS", "✖️ XFAIL", "〰️ FLAKY 8/20", "❌ FAIL", ...
  * ```
@@ -158,7 +158,7 @@ export function matrixCell(r: CaseResult | undefined, strict: boolean): string {
  * @example
  * ```ts
  * import { matrixMarkdown } from "./catalogue.ts";
- * import type { RunReport } from "../src/report.ts";
+ * import type { RunReport } from "../src/reports/report.ts";
  * declare const report: RunReport;
  * console.log(matrixMarkdown(report, []));
  * ```
@@ -273,7 +273,7 @@ function fitsOld(old: unknown, r: CaseResult): boolean {
  * @example
  * ```ts
  * import { staleFlaky } from "./catalogue.ts";
- * import type { CaseResult } from "../src/report.ts";
+ * import type { CaseResult } from "../src/reports/report.ts";
  * declare const passes: CaseResult[]; // 20 PASS runs
  * staleFlaky({ runs: 5, counts: { FAIL: 4, PASS: 1 } }, passes); // true: 0.2^20 < 1%
  * ```
@@ -288,7 +288,7 @@ export function staleFlaky(record: FlakyRecord, runs: readonly CaseResult[]): bo
 
 /**
  * The expectations file content that records `report` (see the module doc of
- * `src/flaky.ts`): `"*": "PASS"` for each manifest, then every result that is not a
+ * `src/harness/flaky.ts`): `"*": "PASS"` for each manifest, then every result that is not a
  * passing MUST case. A recorded value that still fits is kept as it is (its message
  * substring, its observed values). A case that was flaky in this run, or is recorded as
  * FLAKY, gets a FLAKY record with this run's counts added to those recorded before: a
@@ -299,7 +299,7 @@ export function staleFlaky(record: FlakyRecord, runs: readonly CaseResult[]): bo
  * @example
  * ```ts
  * import { recordExpectations } from "./catalogue.ts";
- * import type { RunReport } from "../src/report.ts";
+ * import type { RunReport } from "../src/reports/report.ts";
  * declare const report: RunReport;
  * const json = recordExpectations(report, [], {}, "expectations/catalogue.json");
  * ```

@@ -5,14 +5,14 @@
  * most one clear stderr line, and the server keeps serving the others.
  *
  * The servers are the built-in reference targets (the real CLI in a child Deno with its
- * reference permissions), started and torn down by the harness (src/target.ts).
+ * reference permissions), started and torn down by the harness (src/harness/target.ts).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { parseManifest, type Target } from "../manifest.ts";
-import { referenceTargets } from "../reference_targets.ts";
+import { parseManifest, type Target } from "../harness/manifest.ts";
+import { referenceTargets } from "./targets.ts";
 import {
   closeQuietly,
   connect,
@@ -21,10 +21,10 @@ import {
   type StreamAddress,
   withTimeout,
   writeAll,
-} from "../sockets.ts";
-import type { Instance } from "../target.ts";
+} from "../net/sockets.ts";
+import type { Instance } from "../harness/target.ts";
 import { withServer } from "../testdata/with_server.ts";
-import { openDatagram, toDenoAddr } from "./dgram_socket.ts";
+import { openDatagram, toDenoAddr } from "../net/datagram.ts";
 
 const RECORD = new Uint8Array([0x01, 0, 0, 0, 0x61, 0x62, 0, 0, 0xcd, 0xcc, 0x2c, 0x40]);
 const encoder = new TextEncoder();

@@ -6,16 +6,16 @@
  * it recovers when descriptors free up.
  *
  * The servers are the built-in reference targets, started and torn down by the harness
- * (src/target.ts). Memory is the server process's RSS from /proc (VmRSS now, VmHWM peak),
+ * (src/harness/target.ts). Memory is the server process's RSS from /proc (VmRSS now, VmHWM peak),
  * printed in the test output.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { parseManifest, type Target } from "../manifest.ts";
-import { readProc } from "../proc.ts";
-import { referenceTargets } from "../reference_targets.ts";
+import { parseManifest, type Target } from "../harness/manifest.ts";
+import { readProc } from "../net/proc.ts";
+import { referenceTargets } from "./targets.ts";
 import {
   closeQuietly,
   connect,
@@ -24,8 +24,8 @@ import {
   TimeoutError,
   withTimeout,
   writeAll,
-} from "../sockets.ts";
-import type { Instance } from "../target.ts";
+} from "../net/sockets.ts";
+import type { Instance } from "../harness/target.ts";
 import { withServer } from "../testdata/with_server.ts";
 
 const CLIENTS = 1000;

@@ -20,7 +20,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { type BoundedResult, runBounded } from "../netns.ts";
+import { type BoundedResult, runBounded } from "../harness/netns.ts";
 
 /** How to run python3. */
 export interface PythonOptions {

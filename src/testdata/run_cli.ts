@@ -49,7 +49,7 @@ export function cliArgv(args: string[]): string[] {
     "--config",
     `${ROOT}deno.json`,
     ...CLI_PERMISSIONS,
-    `${ROOT}src/cli.ts`,
+    `${ROOT}src/cli/main.ts`,
     ...args,
   ];
 }

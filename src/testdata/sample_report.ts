@@ -13,9 +13,9 @@
  * @module
  */
 
-import type { Level, Observed, Verdict } from "../case.ts";
-import { describeBytes, type Evidence } from "../evidence.ts";
-import type { CaseResult, RunReport } from "../report.ts";
+import type { Level, Observed, Verdict } from "../case/case.ts";
+import { describeBytes, type Evidence } from "../case/evidence.ts";
+import type { CaseResult, RunReport } from "../reports/report.ts";
 
 const enc = new TextEncoder();
 

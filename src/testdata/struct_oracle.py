@@ -1,4 +1,4 @@
-"""The python3 side of src/struct_cpython_test.ts: CPython's struct as the oracle.
+"""The python3 side of src/python/struct_cpython_test.ts: CPython's struct as the oracle.
 
 Reads JSON lines from stdin, one case each: {"fmt": str, "ops": [op, ...]}, and writes one
 JSON line per case to stdout: a list with one result string per op. Values travel as

@@ -14,7 +14,7 @@
  */
 
 import { Ajv2020 } from "npm:ajv@8.17.1/dist/2020.js";
-import { commandExists } from "../manifest.ts";
+import { commandExists } from "../harness/manifest.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 

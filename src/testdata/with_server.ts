@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { withServer } from "./with_server.ts";
- * import { referenceTargets } from "../reference_targets.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
  * await withServer(referenceTargets()[0], async (server) => {
  *   console.log(server.port);
  * });
@@ -14,8 +14,8 @@
  */
 
 import assert from "node:assert/strict";
-import type { Target } from "../manifest.ts";
-import { type Instance, startInstance } from "../target.ts";
+import type { Target } from "../harness/manifest.ts";
+import { type Instance, startInstance } from "../harness/target.ts";
 
 /**
  * Runs `fn` with a started target in a fresh temp dir; stops it and removes the dir after,
@@ -24,7 +24,7 @@ import { type Instance, startInstance } from "../target.ts";
  * @example
  * ```ts
  * import { withServer } from "./with_server.ts";
- * import { referenceTargets } from "../reference_targets.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
  * await withServer(referenceTargets()[0], async () => {});
  * ```
  */

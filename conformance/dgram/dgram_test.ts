@@ -1,0 +1,237 @@
+import assert from "node:assert/strict";
+import { parseManifest } from "../../src/harness/manifest.ts";
+import { runCase } from "../../src/harness/runner.ts";
+import { serveDgram } from "../../src/reference/dgram/server.ts";
+import {
+  isMessageTooLong,
+  maxUdpPayload,
+  openDatagram,
+  receiveWithin,
+  toDenoAddr,
+} from "../../src/net/datagram.ts";
+import { referenceTargets } from "../../src/reference/targets.ts";
+import { dgramCases, dgramCasesAll, quietMs } from "./dgram.ts";
+
+const byId = new Map(dgramCasesAll.map((c) => [c.id, c]));
+
+function attached(port: number, properties: Record<string, unknown>) {
+  return parseManifest({
+    name: "attached",
+    kind: "dgram-echo",
+    transports: ["udp"],
+    attach: { port },
+    properties,
+    timeoutMs: 1000,
+  }, "dgram_test.json");
+}
+
+/** A python3 client for dgram/udp/10: sends SOCKSPEC_MESSAGE_SIZE bytes, then `tail`. */
+function pythonClient(tail: string): string[] {
+  return [
+    "python3",
+    "-c",
+    "import os, socket, sys\n" +
+    "n = int(os.environ['SOCKSPEC_MESSAGE_SIZE'])\n" +
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
+    "try:\n    s.sendto(b'x' * n, (sys.argv[1], int(sys.argv[2])))\n" +
+    "except OSError as e:\n    print(e)\n    sys.exit(1)\n" + tail,
+    "{host}",
+    "{port}",
+  ];
+}
+
+Deno.test("ids, levels and transports", () => {
+  assert.deepEqual(dgramCases("udp").map((c) => c.id.split("/").at(-1)), [
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "10",
+  ]);
+  assert.equal(dgramCases("unixgram").length, 11);
+  for (const c of dgramCasesAll) {
+    assert.equal(c.kind, "dgram-echo");
+    assert.ok(c.id.startsWith(`dgram/${c.transport}/`), c.id);
+  }
+  assert.deepEqual(dgramCasesAll.filter((c) => c.level === "INFO").map((c) => c.id), [
+    "dgram/udp/5",
+    "dgram/udp/7",
+    "dgram/unixgram/5",
+    "dgram/unixgram/7",
+  ]);
+  assert.equal(quietMs(100), 100);
+  assert.equal(quietMs(5000), 250);
+});
+
+Deno.test("a 777-byte buffer is found in few probes; truncation and zero-length echo are seen", async () => {
+  const server = await serveDgram({
+    listen: { transport: "udp", hostname: "127.0.0.1", port: 0 },
+    buffer: 777,
+    zeroLength: "echo",
+  });
+  try {
+    const target = attached((server.addr as Deno.NetAddr).port, {
+      bufferSize: 777,
+      zeroLength: "echo",
+    });
+    const search = await runCase(target, byId.get("dgram/udp/5")!);
+    assert.equal(search.verdict, "PASS", search.message);
+    assert.deepEqual(search.observed, { largestWhole: 777, above: "truncated to 777 bytes" });
+    assert.match(search.message, /\(3 probes\)/);
+    for (
+      const id of [
+        "dgram/udp/1",
+        "dgram/udp/2",
+        "dgram/udp/3",
+        "dgram/udp/4",
+        "dgram/udp/6",
+        "dgram/udp/8",
+      ]
+    ) {
+      const r = await runCase(target, byId.get(id)!);
+      assert.equal(r.verdict, "PASS", `${id}: ${r.message}`);
+    }
+    const zero = await runCase(target, byId.get("dgram/udp/7")!);
+    assert.equal(zero.verdict, "PASS", zero.message);
+    assert.deepEqual(zero.observed, { zeroLength: "echo" });
+    // the same server against a declaration it does not keep
+    const wrong = attached((server.addr as Deno.NetAddr).port, {
+      bufferSize: 1000,
+      zeroLength: "ignore",
+    });
+    const z = await runCase(wrong, byId.get("dgram/udp/7")!);
+    assert.equal(z.verdict, "FAIL");
+    assert.match(z.message, /declares zeroLength "ignore"/);
+    const w = await runCase(wrong, byId.get("dgram/udp/4")!);
+    assert.equal(w.verdict, "FAIL");
+    assert.match(w.message, /truncated to 777 of 1000 bytes/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a server that drops long datagrams: the binary search finds its edge", async () => {
+  const sock = openDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const loop = (async () => {
+    try {
+      while (true) {
+        const [data, from] = await sock.receive(new Uint8Array(70000));
+        if (data.length <= 1234) await sock.send(data, from);
+      }
+    } catch {
+      // closed
+    }
+  })();
+  try {
+    const target = attached((sock.addr as Deno.NetAddr).port, { bufferSize: 4096 });
+    const search = await runCase(target, byId.get("dgram/udp/5")!);
+    assert.equal(search.verdict, "PASS", search.message);
+    assert.deepEqual(search.observed, { largestWhole: 1234, above: "no answer" });
+    const trunc = await runCase(target, byId.get("dgram/udp/6")!);
+    assert.equal(trunc.verdict, "FAIL");
+    assert.match(trunc.message, /no answer to a 4097-byte datagram/);
+  } finally {
+    sock.close();
+    await loop;
+  }
+});
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`the kernel sends ${maxUdpPayload(host)} bytes over UDP on ${host} and refuses one more with EMSGSIZE`, async () => {
+    const max = maxUdpPayload(host);
+    const sink = openDatagram({ transport: "udp", hostname: host, port: 0 });
+    const own = openDatagram({ transport: "udp", hostname: host, port: 0 });
+    try {
+      const to = toDenoAddr({
+        transport: "udp",
+        hostname: host,
+        port: (sink.addr as Deno.NetAddr).port,
+      });
+      await own.send(new Uint8Array(max), to);
+      const got = await receiveWithin(sink, 2000, 70000);
+      assert.equal(got?.[0].length, max);
+      await assert.rejects(own.send(new Uint8Array(max + 1), to), (err) => isMessageTooLong(err));
+    } finally {
+      sink.close();
+      own.close();
+    }
+  });
+}
+
+Deno.test("dgram/udp/10 judges the declared client only: SKIP without one, PASS/FAIL by what it does", async () => {
+  const c = byId.get("dgram/udp/10")!;
+  assert.deepEqual(c.needs?.properties, ["client"]);
+  const none = await runCase(attached(9, {}), c);
+  assert.equal(none.verdict, "SKIP", none.message);
+  assert.match(none.message, /properties\.client/);
+  // the reference targets declare the reference client, which behaves
+  for (const name of ["reference-udp", "reference-udp6"]) {
+    const target = referenceTargets().find((t) => t.name === name)!;
+    const r = await runCase(target, c);
+    assert.equal(r.verdict, "PASS", `${name}: ${r.message}`);
+    assert.match(r.message, /exited 1/);
+  }
+  // says "Message too long" for a datagram that fits, yet exits 0
+  const liar = await runCase(
+    attached(9, { client: pythonClient("print('[Errno 90] Message too long')\n") }),
+    c,
+  );
+  assert.equal(liar.verdict, "FAIL", liar.message);
+  assert.match(liar.message, /printed "Message too long" for a 65507-byte datagram, which fits/);
+  // right for the datagram that fits, but exits 0 after EMSGSIZE
+  const code = await runCase(
+    attached(9, { client: pythonClient("").map((a) => a.replace("sys.exit(1)", "sys.exit(0)")) }),
+    c,
+  );
+  assert.equal(code.verdict, "FAIL", code.message);
+  assert.match(code.message, /exited with code 0, not exit code 1/);
+});
+
+Deno.test("dgram/unixgram/11 sends from an unbound socket of its own, then needs an echo to a bound one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgtest-" });
+  const path = `${dir}/server`;
+  const c = byId.get("dgram/unixgram/11")!;
+  const target = parseManifest({
+    name: "attached-unixgram",
+    kind: "dgram-echo",
+    transports: ["unixgram"],
+    attach: { path },
+    timeoutMs: 1000,
+  }, "dgram_test.json");
+  // a server that stops answering for good after a datagram from an unbound sender
+  const sock = openDatagram({ transport: "unixgram", path });
+  let unboundSeen = 0;
+  const loop = (async () => {
+    try {
+      while (true) {
+        const [data, from] = await sock.receive();
+        const sender = (from as Deno.UnixAddr).path;
+        if (!sender) unboundSeen++;
+        else if (unboundSeen === 0) await sock.send(data, from);
+      }
+    } catch {
+      // closed
+    }
+  })();
+  try {
+    const r = await runCase(target, c);
+    assert.equal(r.verdict, "FAIL", r.message);
+    assert.match(
+      r.message,
+      /after 2 datagrams from an unbound socket, the server gave a bound client no echo/,
+    );
+    assert.equal(unboundSeen, 2, "the case must send from an unbound socket of its own");
+  } finally {
+    sock.close();
+    await loop;
+    await Deno.remove(dir, { recursive: true });
+  }
+  const reference = referenceTargets().find((t) => t.name === "reference-unixgram")!;
+  const ok = await runCase(reference, c);
+  assert.equal(ok.verdict, "PASS", ok.message);
+});

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { liveNetns, netnsUnavailable } from "../../src/harness/netns.ts";
+import { processes, readProc } from "../../src/net/proc.ts";
+import { parseManifest } from "../../src/harness/manifest.ts";
+import { referenceTargets } from "../../src/reference/targets.ts";
+import { runCase } from "../../src/harness/runner.ts";
+import { multicastCases, OBSERVER_PY } from "./mcast.ts";
+
+Deno.test("multicast cases: ids, needs and the observer script", async () => {
+  assert.deepEqual(multicastCases.map((c) => c.id), ["mcast/1", "mcast/2", "mcast/3"]);
+  for (const c of multicastCases) {
+    assert.equal(c.kind, "multicast");
+    assert.equal(c.level, "MUST");
+    assert.deepEqual(
+      { root: c.needs?.root, netns: c.needs?.netns, launch: c.needs?.launch },
+      { root: true, netns: true, launch: true },
+    );
+  }
+  // mcast/2 and mcast/3 judge the sender: only a declared one
+  assert.deepEqual(multicastCases.map((c) => c.needs?.properties ?? []), [[], ["client"], [
+    "client",
+  ]]);
+  // the observer is valid Python
+  const check = await new Deno.Command("python3", {
+    args: ["-c", "import sys; compile(sys.stdin.read(), 'observer', 'exec')"],
+    stdin: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = check.stdin.getWriter();
+  await w.write(new TextEncoder().encode(OBSERVER_PY));
+  await w.close();
+  const out = await check.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+});
+
+Deno.test({
+  name:
+    "the multicast cases run against the reference receiver and leave no namespace or process behind",
+  ignore: netnsUnavailable() !== undefined,
+  async fn() {
+    const before = liveNetns();
+    const target = referenceTargets().find((t) => t.name === "reference-mcast")!;
+    for (const c of multicastCases) {
+      const r = await runCase(target, c);
+      assert.equal(r.verdict, "PASS", `${c.id}: ${r.message}`);
+    }
+    // (the `cat` that reads /proc for processes() is our child while it runs: skip the gone)
+    const children = processes().filter((p) => p.ppid === Deno.pid && p.state !== "Z");
+    const described = children.map((p) =>
+      `${p.pid} ${readProc(`/proc/${p.pid}/cmdline`).replaceAll("\0", " ")}`
+    ).filter((d) => !/^\d+ $/.test(d));
+    assert.deepEqual(described, [], "processes left running");
+    const left = [...liveNetns()].filter((ns) => !before.has(ns));
+    assert.deepEqual(left, [], "network namespaces left behind");
+  },
+});
+
+Deno.test("mcast/2 and mcast/3 skip, naming properties.client, when the target declares no sender", async () => {
+  const reference = referenceTargets().find((t) => t.name === "reference-mcast")!;
+  assert.ok(reference.properties.client, "the reference receiver declares the reference sender");
+  const { client: _, ...properties } = reference.properties;
+  const target = parseManifest({
+    name: "no-sender",
+    kind: "multicast",
+    transports: ["udp"],
+    command: reference.command,
+    properties,
+  }, "multicast_test.json");
+  for (const c of multicastCases.slice(1)) {
+    const r = await runCase(target, c);
+    assert.equal(r.verdict, "SKIP", `${c.id}: ${r.message}`);
+    assert.match(r.message, /properties\.client/);
+  }
+});

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { parseManifest } from "../../src/harness/manifest.ts";
+import { runCase } from "../../src/harness/runner.ts";
+import { serveRecords } from "../../src/reference/record/server.ts";
+import { recordCases } from "./record.ts";
+
+const cases = recordCases("tcp");
+
+Deno.test("record cases: ids, levels and transports", () => {
+  assert.deepEqual(cases.map((c) => `${c.id} ${c.level}`), [
+    "record/tcp/1 MUST",
+    "record/tcp/2 MUST",
+    "record/tcp/3 MUST",
+    "record/tcp/4 MUST",
+    "record/tcp/5 INFO",
+  ]);
+  assert.ok(recordCases("unix").every((c) => c.transport === "unix" && c.kind === "record"));
+});
+
+Deno.test("record cases: SKIP or ERROR, saying why, when nothing can be observed or the format is unusable", async () => {
+  const manifest = (properties: Record<string, unknown>) =>
+    parseManifest({
+      name: "never-started",
+      kind: "record",
+      transports: ["tcp"],
+      attach: { port: 9 },
+      properties,
+    }, "/x/m.json");
+  const none = await runCase(manifest({ transcript: true }), cases[0]);
+  assert.equal(none.verdict, "SKIP");
+  assert.match(none.message, /declare properties\.reply/);
+  const small = await runCase(manifest({ reply: true, format: "HH" }), cases[0]);
+  assert.equal(small.verdict, "SKIP");
+  assert.match(small.message, /'HH' cannot hold the tutorial's values/);
+  const bad = await runCase(manifest({ reply: true, format: "I 2 s" }), cases[0]);
+  assert.equal(bad.verdict, "ERROR");
+  assert.match(bad.message, /\/x\/m\.json: properties\.format 'I 2 s' is not a struct format/);
+});
+
+Deno.test("record cases: an attached reply-only server is checked through its replies", async () => {
+  const server = await serveRecords({
+    listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
+    reply: true,
+    log: () => {},
+  });
+  try {
+    const target = parseManifest({
+      name: "attached",
+      kind: "record",
+      transports: ["tcp"],
+      attach: { port: (server.addr as Deno.NetAddr).port },
+      properties: { reply: true },
+      timeoutMs: 2000,
+    }, "/x/attached.json");
+    const verdicts = [];
+    for (const c of cases) {
+      const r = await runCase(target, c);
+      verdicts.push(`${c.id} ${r.verdict}`);
+      if (c.id.endsWith("/5")) {
+        assert.deepEqual(r.observed, { byteOrder: "little", format: "I 2s f" });
+      }
+    }
+    assert.deepEqual(verdicts, [
+      "record/tcp/1 PASS",
+      "record/tcp/2 PASS",
+      "record/tcp/3 PASS",
+      "record/tcp/4 SKIP",
+      "record/tcp/5 PASS",
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("record cases: an attached server that decodes big-endian fails the value cases", async () => {
+  const server = await serveRecords({
+    listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
+    format: ">I 2s 2x f",
+    reply: true,
+    log: () => {},
+  });
+  try {
+    const target = parseManifest({
+      name: "attached-big",
+      kind: "record",
+      transports: ["tcp"],
+      attach: { port: (server.addr as Deno.NetAddr).port },
+      properties: { reply: true },
+      timeoutMs: 2000,
+    }, "/x/attached-big.json");
+    const one = await runCase(target, cases[0]);
+    assert.equal(one.verdict, "FAIL");
+    assert.match(
+      one.message,
+      /the reply's values are \[16777216,\{"bytes":"6162"\},-428181504\]/,
+    );
+    const info = await runCase(target, cases[4]);
+    assert.equal(info.observed.byteOrder, "big");
+  } finally {
+    await server.close();
+  }
+});

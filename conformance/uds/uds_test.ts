@@ -1,0 +1,231 @@
+/**
+ * A FAIL built on an echo through the socket node says why the echo failed (wrong bytes, or
+ * how many bytes came back before the peer closed).
+ *
+ * The permission case as a non-root user: runs `sockspec check uds/perm/1` as uid/gid 65534
+ * against the reference targets. (Run as root, the case probes as uid 65534 itself; run as
+ * 65534, it has to deny its own user through the node's mode.) Needs root to switch users;
+ * ignored otherwise.
+ *
+ * uid 65534 needs a Deno it can execute (the one running the tests may live under /root:
+ * then it is hard linked, or copied, into a scratch dir), read access to the sources (else
+ * they are copied), and its own TMPDIR, HOME and DENO_DIR. All of it is removed afterwards,
+ * and the test checks that no temp dir and no process was left behind.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { PROBE_UID, udsLifecycleCases } from "./uds.ts";
+import { commandExists, parseManifest } from "../../src/harness/manifest.ts";
+import { currentUid, processes, readProc } from "../../src/net/proc.ts";
+import { runCase } from "../../src/harness/runner.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+const decoder = new TextDecoder();
+
+interface Output {
+  code: number;
+  text: string;
+}
+
+async function runAs(argv: string[], opts: { cwd: string; env: Record<string, string> }): Promise<
+  Output
+> {
+  try {
+    const out = await new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      uid: PROBE_UID,
+      gid: PROBE_UID,
+      cwd: opts.cwd,
+      clearEnv: true,
+      env: opts.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    return { code: out.code, text: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
+  } catch (err) {
+    return { code: -1, text: (err as Error).message };
+  }
+}
+
+/** A Deno executable uid 65534 can run: this one, or a hard link (or copy) of it in `dir`. */
+async function denoForProbeUser(dir: string, env: Record<string, string>): Promise<string> {
+  const own = Deno.execPath();
+  if ((await runAs([own, "--version"], { cwd: "/", env })).code === 0) return own;
+  const copy = `${dir}/deno`;
+  try {
+    await Deno.link(await Deno.realPath(own), copy);
+  } catch {
+    await Deno.copyFile(own, copy);
+  }
+  await Deno.chmod(copy, 0o755);
+  const check = await runAs([copy, "--version"], { cwd: "/", env });
+  assert.equal(check.code, 0, `uid ${PROBE_UID} cannot run ${copy}: ${check.text}`);
+  return copy;
+}
+
+/** The sources as uid 65534 can read them: the repo itself, or a copy in `dir`. */
+async function sourcesForProbeUser(
+  dir: string,
+  deno: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const list = [
+    deno,
+    "run",
+    "--allow-read",
+    "--allow-env",
+    "--allow-run",
+    "src/cli/main.ts",
+    "check",
+  ];
+  if ((await runAs([...list, "--list", "uds/perm"], { cwd: ROOT, env })).code === 0) return ROOT;
+  const copy = `${dir}/repo`;
+  const walk = async (from: string, to: string) => {
+    await Deno.mkdir(to, { recursive: true });
+    for await (const e of Deno.readDir(from)) {
+      if (e.isDirectory) await walk(`${from}/${e.name}`, `${to}/${e.name}`);
+      else if (e.isFile) await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+    }
+  };
+  for (const sub of ["src", "conformance"]) await walk(`${ROOT}/${sub}`, `${copy}/${sub}`);
+  await Deno.copyFile(`${ROOT}/deno.json`, `${copy}/deno.json`);
+  await new Deno.Command("chmod", { args: ["-R", "a+rX", copy] }).output();
+  const check = await runAs([...list, "--list", "uds/perm"], { cwd: copy, env });
+  assert.equal(check.code, 0, `uid ${PROBE_UID} cannot run the copied sources: ${check.text}`);
+  return copy;
+}
+
+Deno.test({
+  name: "uds/perm/1 passes when the suite itself runs as uid 65534 (denying its own user)",
+  ignore: currentUid() !== 0,
+  async fn() {
+    const work = await Deno.makeTempDir({ prefix: "sockspec-uid-" });
+    try {
+      await Deno.chmod(work, 0o755);
+      const mine = ["tmp", "home", "cache"].map((d) => `${work}/${d}`);
+      for (const d of mine) {
+        await Deno.mkdir(d);
+        await Deno.chown(d, PROBE_UID, PROBE_UID);
+      }
+      const [tmp, home, cache] = mine;
+      const env = {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: home,
+        TMPDIR: tmp,
+        DENO_DIR: cache,
+        NO_COLOR: "1",
+      };
+      const deno = await denoForProbeUser(work, env);
+      const repo = await sourcesForProbeUser(work, deno, env);
+      const report = `${tmp}/report.json`;
+      const run = await runAs([
+        deno,
+        "run",
+        "--allow-run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        "--allow-env",
+        "src/cli/main.ts",
+        "check",
+        "--json",
+        report,
+        "uds/perm/1",
+      ], { cwd: repo, env });
+      assert.equal(run.code, 0, `sockspec check as uid ${PROBE_UID} failed:\n${run.text}`);
+
+      const json = JSON.parse(await Deno.readTextFile(report));
+      assert.equal(json.runtime.uid, PROBE_UID);
+      const results = (json.targets as {
+        name: string;
+        results: {
+          id: string;
+          verdict: string;
+          message: string;
+          observed: Record<string, unknown>;
+        }[];
+      }[]).flatMap((t) => t.results.map((r) => ({ target: t.name, ...r })));
+      const perm = results.filter((r) => r.id === "uds/perm/1");
+      assert.ok(
+        perm.some((r) => r.target === "reference-echo-unix"),
+        `no uds/perm/1 result for reference-echo-unix:\n${run.text}`,
+      );
+      for (const r of perm) {
+        assert.equal(r.verdict, "PASS", `${r.target}: ${r.verdict}: ${r.message}`);
+        assert.match(
+          r.message,
+          new RegExp(
+            `^uid ${PROBE_UID} \\(sockspec client echo\\) got \\[Errno 13\\] Permission denied and exited 1 with node mode 0555`,
+          ),
+        );
+        assert.deepEqual(r.observed, { probeUid: PROBE_UID, mode: "0555" });
+      }
+      await Deno.remove(report);
+      const left = [...Deno.readDirSync(tmp)].map((e) => e.name);
+      assert.deepEqual(left, [], `left behind in TMPDIR ${tmp}`);
+      const running = processes().filter((p) =>
+        p.pid !== Deno.pid && readProc(`/proc/${p.pid}/cmdline`).includes(work)
+      );
+      assert.deepEqual(running.map((p) => p.pid), [], "processes left running");
+    } finally {
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});
+
+/** A Unix socket server that clears the path, listens, and answers each client wrongly. */
+const WRONG_ECHO = `
+import os, socket, sys
+mode, path = sys.argv[1], sys.argv[2]
+try:
+    os.unlink(path)
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen()
+while True:
+    c, _ = s.accept()
+    data = c.recv(4096)
+    if mode == "upper":
+        c.sendall(data.upper())
+    elif mode == "half":
+        c.sendall(data[: len(data) // 2])
+    c.close()
+`;
+
+for (
+  const [mode, cause] of [
+    ["upper", "sent b'after the stale node', got b'AFTER THE STALE NODE'"],
+    [
+      "half",
+      "peer closed the connection after 10 of 20 bytes; 10 of 20 bytes came back: b'after the '",
+    ],
+    ["close", "peer closed the connection after 0 of 20 bytes; 0 of 20 bytes came back"],
+  ]
+) {
+  Deno.test({
+    name: `uds/lifecycle/2 says why the echo failed (server mode ${mode})`,
+    ignore: !commandExists("python3"),
+    async fn() {
+      const target = parseManifest({
+        name: `wrong-echo-${mode}`,
+        kind: "stream-echo",
+        transports: ["unix"],
+        command: ["python3", "-c", WRONG_ECHO, mode, "{path}"],
+        timeoutMs: 1000,
+      }, "/test/wrong-echo.json");
+      const c = udsLifecycleCases.find((c) => c.id === "uds/lifecycle/2")!;
+      const r = await runCase(target, c);
+      assert.equal(r.verdict, "FAIL", r.message);
+      assert.ok(
+        r.message.includes(`but did not echo: ${cause}`),
+        `the message gives the cause (${cause}): ${r.message}`,
+      );
+    },
+  });
+}

@@ -1,0 +1,359 @@
+/**
+ * Runs cases against targets: picks the cases that apply, skips those whose needs are not
+ * met (saying why), gives each case a private temp dir and a hard time limit, turns what
+ * `run` returns or throws into a verdict, attaches evidence, and always tears down every
+ * instance, connection and temp dir the case made.
+ *
+ * @example
+ * ```ts
+ * import { runAll } from "./runner.ts";
+ * import { allCases } from "../../conformance/mod.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * const report = await runAll(referenceTargets(), allCases);
+ * console.log(report.targets.length);
+ * ```
+ * @module
+ */
+
+import {
+  type Case,
+  type CaseContext,
+  Failure,
+  familyOf,
+  type Outcome,
+  Skip,
+  TargetError,
+} from "../case/case.ts";
+import { EvidenceRecorder } from "../case/evidence.ts";
+import { errnoCode, errnoLine } from "../python/errno.ts";
+import { commandExists, type Target } from "./manifest.ts";
+import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
+import { VERSION } from "../reports/report.ts";
+import { currentUid } from "../net/proc.ts";
+import { closeQuietly, connect, EofError, OverflowError, TimeoutError } from "../net/sockets.ts";
+import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
+
+/** Options for a run. */
+export interface RunOptions {
+  /** SHOULD failures fail the run. */
+  strict?: boolean;
+  /** Which cases to run (default: all that apply). */
+  select?: (c: Case) => boolean;
+  /** Aborting it stops the run after tearing down the current case (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called before each case. */
+  onCaseStart?: (target: Target, c: Case, index: number, total: number) => void;
+  /** Called after each case with its result. */
+  onResult?: (target: Target, result: CaseResult, index: number, total: number) => void;
+  /** Override every target's wait timeout (ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * The cases that apply to a target: same kind, and a transport the target declares.
+ *
+ * @example
+ * ```ts
+ * import { applicableCases } from "./runner.ts";
+ * import { allCases } from "../../conformance/mod.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * applicableCases(referenceTargets()[0], allCases).length;
+ * ```
+ */
+export function applicableCases(target: Target, cases: readonly Case[]): Case[] {
+  return cases.filter((c) =>
+    c.kind === target.kind && (c.transport === undefined || target.transports.includes(c.transport))
+  );
+}
+
+/**
+ * Why a case cannot run here, or undefined when its needs are met.
+ *
+ * @example
+ * ```ts
+ * import { unmetNeed } from "./runner.ts";
+ * import { allCases } from "../../conformance/mod.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * unmetNeed(allCases[0], referenceTargets()[0]);
+ * ```
+ */
+export function unmetNeed(c: Case, target: Target): string | undefined {
+  const needs = c.needs ?? {};
+  if ((needs.root || needs.netns) && currentUid() !== 0) return "needs root (run as uid 0)";
+  for (const cmd of [...(needs.commands ?? []), ...(needs.netns ? ["unshare", "ip"] : [])]) {
+    if (!commandExists(cmd)) return `needs the command '${cmd}' on PATH; install it`;
+  }
+  if (needs.python3 && !commandExists("python3")) return "needs python3 on PATH; install it";
+  if (needs.launch && !target.command) {
+    return "needs to start the target itself, but the manifest attaches to a running server (no command)";
+  }
+  for (const p of needs.properties ?? []) {
+    if (!(p in target.properties)) return `the manifest declares no properties.${p}`;
+  }
+  return undefined;
+}
+
+/**
+ * Runs one case against one target and returns its result. Never throws; never leaves an
+ * instance, connection or temp dir behind.
+ *
+ * @example
+ * ```ts
+ * import { runCase } from "./runner.ts";
+ * import { allCases } from "../../conformance/mod.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * const result = await runCase(referenceTargets()[0], allCases[0]);
+ * console.log(result.verdict);
+ * ```
+ */
+export async function runCase(target: Target, c: Case, opts: RunOptions = {}): Promise<CaseResult> {
+  const started = performance.now();
+  const evidence = new EvidenceRecorder();
+  const result = (outcome: Outcome): CaseResult => ({
+    id: c.id,
+    family: familyOf(c.id),
+    requirement: c.requirement,
+    level: c.level,
+    verdict: outcome.verdict,
+    message: outcome.message,
+    observed: outcome.observed ?? {},
+    evidence: evidence.toJSON(),
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+  });
+  const why = unmetNeed(c, target);
+  if (why) return result({ verdict: "SKIP", message: why });
+
+  const timeoutMs = opts.timeoutMs ?? target.timeoutMs;
+  const hardMs = (c.timeoutMs ?? 4 * timeoutMs) + target.ready.timeoutMs;
+  const tmp = await Deno.makeTempDir({ prefix: "sockspec-" });
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onAbort);
+  const instances: Instance[] = [];
+  // Starts still waiting for readiness: the teardown waits for them (they end at once when
+  // the case is stopped), so an instance that comes up late is torn down too, never leaked.
+  const starting = new Set<Promise<unknown>>();
+  const resources: { close(): void }[] = [];
+  const deferred: (() => void | Promise<void>)[] = [];
+  // Set once the teardown begins. A case that is still running then (it outlived its hard
+  // limit) has nothing left to hand its resources to: track() closes them at once, defer()
+  // runs its step at once and start() refuses, so nothing it makes late is leaked.
+  let tornDown = false;
+  const lateCleanup = (fn: () => void | Promise<void>) => {
+    Promise.resolve().then(fn).catch((err) =>
+      evidence.note(`cleanup step after the teardown failed: ${(err as Error).message}`)
+    );
+  };
+  let starts = 0;
+  const ctx: CaseContext = {
+    target: timeoutMs === target.timeoutMs ? target : { ...target, timeoutMs },
+    caseId: c.id,
+    timeoutMs,
+    signal: controller.signal,
+    tmp,
+    evidence,
+    async start(startOpts = {}) {
+      if (tornDown || controller.signal.aborted) throw new TargetError("the case was stopped");
+      const dir = `${tmp}/${++starts}`;
+      await Deno.mkdir(dir);
+      const t0 = performance.now();
+      const pending = startInstance(ctx.target, {
+        ...startOpts,
+        tmp: dir,
+        signal: controller.signal,
+      }).then((instance) => {
+        instances.push(instance);
+        return instance;
+      });
+      const settled = pending.then(() => {}, () => {});
+      starting.add(settled);
+      settled.then(() => starting.delete(settled));
+      const instance = await pending;
+      evidence.timing(`start${starts}Ms`, performance.now() - t0);
+      if (controller.signal.aborted) throw new TargetError("the case was stopped");
+      return instance;
+    },
+    async connect(addr) {
+      return ctx.track(await connect(addr, timeoutMs));
+    },
+    track(resource) {
+      if (tornDown) closeQuietly(resource);
+      else resources.push(resource);
+      return resource;
+    },
+    defer(fn) {
+      if (tornDown) lateCleanup(fn);
+      else deferred.push(fn);
+    },
+  };
+
+  let outcome: Outcome;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onInterrupt: (() => void) | undefined;
+  const running = c.run(ctx);
+  running.catch(() => {});
+  try {
+    outcome = await Promise.race([
+      running,
+      new Promise<Outcome>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve({ verdict: "FAIL", message: `the case did not finish within ${hardMs} ms` }),
+          hardMs,
+        );
+      }),
+      new Promise<Outcome>((resolve) => {
+        onInterrupt = () => resolve({ verdict: "ERROR", message: "interrupted" });
+        if (opts.signal?.aborted) onInterrupt();
+        opts.signal?.addEventListener("abort", onInterrupt);
+      }),
+    ]);
+  } catch (err) {
+    outcome = outcomeOf(err, c);
+  } finally {
+    clearTimeout(timer);
+    tornDown = true;
+    controller.abort();
+    opts.signal?.removeEventListener("abort", onAbort);
+    if (onInterrupt) opts.signal?.removeEventListener("abort", onInterrupt);
+  }
+  for (const fn of deferred.reverse()) {
+    try {
+      await fn();
+    } catch (err) {
+      evidence.note(`cleanup step failed: ${(err as Error).message}`);
+    }
+  }
+  for (const r of resources) closeQuietly(r);
+  await Promise.all([...starting]);
+  // A FAIL or ERROR whose server stopped by itself (crashed, exited) says so. A server that
+  // is dying just now (its reset may be what failed the case) gets a moment to be reaped;
+  // a little longer when it no longer even listens (it may be finishing its exit).
+  const failed = outcome.verdict === "FAIL" || outcome.verdict === "ERROR";
+  const server = target.kind !== "program" && target.kind !== "runtime";
+  const unsignalled = instances.filter((i) => !i.signalled);
+  if (failed && server) {
+    await Promise.all(unsignalled.map((i) => i.waitExit(i.running && !listening(i) ? 250 : 20)));
+  }
+  const exited = unsignalled.filter((i) => !i.running);
+  if (failed && server && exited.length > 0) {
+    const how = exited.map((i) => i.describe()).join("; ");
+    outcome = { ...outcome, message: `${outcome.message} (the target stopped by itself: ${how})` };
+  }
+  await Promise.all(instances.map((i) => i.stop()));
+  if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") {
+    const last = instances.at(-1);
+    if (last) evidence.tails(last.stdout.tail(), last.stderr.tail());
+    for (const i of instances) {
+      evidence.note(`target ${i.describe()}${i.argv ? `: ${i.argv.join(" ")}` : ""}`);
+    }
+  }
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  return result(outcome);
+}
+
+/**
+ * Runs the applicable, selected cases against one target, in order.
+ *
+ * @example
+ * ```ts
+ * import { runTarget } from "./runner.ts";
+ * import { allCases } from "../../conformance/mod.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * const report = await runTarget(referenceTargets()[0], allCases);
+ * ```
+ */
+export async function runTarget(
+  target: Target,
+  cases: readonly Case[],
+  opts: RunOptions = {},
+): Promise<TargetReport> {
+  const started = performance.now();
+  const chosen = applicableCases(target, cases).filter((c) => opts.select?.(c) ?? true);
+  const results: CaseResult[] = [];
+  for (const [i, c] of chosen.entries()) {
+    if (opts.signal?.aborted) break;
+    opts.onCaseStart?.(target, c, i, chosen.length);
+    const r = await runCase(target, c, opts);
+    results.push(r);
+    opts.onResult?.(target, r, i, chosen.length);
+  }
+  return {
+    name: target.name,
+    kind: target.kind,
+    source: target.source,
+    description: target.description,
+    results,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * Runs every target in turn and returns the whole report.
+ *
+ * @example
+ * ```ts
+ * import { runAll } from "./runner.ts";
+ * import { allCases } from "../../conformance/mod.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * const report = await runAll(referenceTargets(), allCases, { strict: true });
+ * ```
+ */
+export async function runAll(
+  targets: readonly Target[],
+  cases: readonly Case[],
+  opts: RunOptions = {},
+): Promise<RunReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const reports: TargetReport[] = [];
+  for (const target of targets) {
+    if (opts.signal?.aborted) break;
+    reports.push(await runTarget(target, cases, opts));
+  }
+  return {
+    formatVersion: 1,
+    tool: { name: "sockspec", version: VERSION },
+    runtime: {
+      deno: Deno.version.deno,
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      uid: currentUid(),
+    },
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    strict: opts.strict ?? false,
+    interrupted: opts.signal?.aborted ?? false,
+    targets: reports,
+  };
+}
+
+/** False when a started stream server's port or socket path no longer listens. */
+function listening(i: Instance): boolean {
+  const { transports } = i.target;
+  if (i.port !== undefined && transports.includes("tcp")) return portListening(i.port);
+  if (i.path !== undefined && transports.includes("unix")) return unixListening(i.path);
+  return true;
+}
+
+function outcomeOf(err: unknown, c: Case): Outcome {
+  if (err instanceof Failure) {
+    return { verdict: "FAIL", message: err.message, observed: err.observed };
+  }
+  if (err instanceof Skip) return { verdict: "SKIP", message: err.message };
+  if (err instanceof TargetError) return { verdict: "ERROR", message: err.message };
+  if (err instanceof Error && err.name === "AssertionError") {
+    return { verdict: "FAIL", message: err.message };
+  }
+  if (err instanceof TimeoutError || err instanceof EofError || err instanceof OverflowError) {
+    return { verdict: "FAIL", message: err.message };
+  }
+  if (errnoCode(err)) {
+    return { verdict: "FAIL", message: `${errnoLine(err)} (${(err as Error).message})` };
+  }
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return {
+    verdict: "ERROR",
+    message: `case ${c.id} failed inside sockspec: ${text}; please report this`,
+  };
+}

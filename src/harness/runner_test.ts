@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { allCases } from "../../conformance/mod.ts";
+import { type Case, pass, TargetError } from "../case/case.ts";
+import { parseManifest } from "./manifest.ts";
+import { runCase } from "./runner.ts";
+import { connect, sleep } from "../net/sockets.ts";
+
+const hostile = new URL("../../fixtures/hostile/hostile.py", import.meta.url).pathname;
+const echo1 = allCases.find((c) => c.id === "echo/unix/1")!;
+
+function hostileTarget(mode: string, extra: Record<string, unknown> = {}) {
+  return parseManifest({
+    name: `hostile-${mode}`,
+    kind: "stream-echo",
+    transports: ["unix"],
+    command: ["python3", hostile, "--mode", mode, "--unix", "{path}"],
+    timeoutMs: 500,
+    killGraceMs: 300,
+    ...extra,
+  }, "/test/hostile.json");
+}
+
+/** Runs `fn` with TMPDIR set to a fresh private dir; returns what is left in it afterwards. */
+async function leftInPrivateTmp(fn: () => Promise<void>): Promise<string[]> {
+  const tmp = await Deno.makeTempDir({ prefix: "sockspec-test-" });
+  const old = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", tmp);
+  try {
+    await fn();
+  } finally {
+    if (old === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", old);
+  }
+  const left = [...Deno.readDirSync(tmp)].map((e) => e.name);
+  await Deno.remove(tmp, { recursive: true });
+  return left;
+}
+
+function processesRunning(marker: string): string[] {
+  const out = new Deno.Command("ps", { args: ["-eo", "pid=,stat=,args="], stdout: "piped" })
+    .outputSync();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
+    l.includes(marker) && !/\sZ/.test(l.slice(0, 16))
+  );
+}
+
+Deno.test("a target that never becomes ready gets ERROR within its readiness timeout, with its stderr tail", async () => {
+  const target = hostileTarget("never-ready", { ready: { timeoutMs: 800 } });
+  const t0 = performance.now();
+  let r!: Awaited<ReturnType<typeof runCase>>;
+  const left = await leftInPrivateTmp(async () => {
+    r = await runCase(target, echo1);
+  });
+  const took = performance.now() - t0;
+  assert.equal(r.verdict, "ERROR", r.message);
+  assert.match(r.message, /did not become ready within 800 ms/);
+  assert.match(r.message, /refusing to listen, on purpose/, "the stderr tail is in the message");
+  assert.ok(took < 800 + 2000, `took ${took} ms`);
+  assert.deepEqual(processesRunning("--mode never-ready"), [], "the target was torn down");
+  assert.deepEqual(left, [], "no temp dir is left");
+});
+
+Deno.test("a target that accepts and never answers gets FAIL within the case timeout", async () => {
+  const target = hostileTarget("silent");
+  const t0 = performance.now();
+  const r = await runCase(target, echo1);
+  const took = performance.now() - t0;
+  assert.equal(r.verdict, "FAIL", r.message);
+  assert.match(r.message, /no progress within 500 ms/);
+  assert.ok(took < 500 + 2000, `took ${took} ms`);
+  assert.deepEqual(processesRunning("--mode silent"), []);
+});
+
+Deno.test("a grandchild that ignores SIGTERM is killed with its session", async () => {
+  const target = hostileTarget("grandchild");
+  const r = await runCase(target, echo1);
+  assert.equal(r.verdict, "FAIL", r.message);
+  assert.deepEqual(processesRunning("signal.SIG_IGN"), [], "the grandchild is gone");
+});
+
+Deno.test("a case that keeps working after its hard limit: what it tracks or defers late is cleaned up at once", async () => {
+  const target = parseManifest({
+    name: "late",
+    kind: "stream-echo",
+    transports: ["tcp"],
+    command: ["true"],
+    timeoutMs: 100,
+    ready: { timeoutMs: 50 },
+  }, "/test/late.json");
+  let port = 0;
+  let deferredRan = false;
+  let startError: unknown;
+  let lateDone!: () => void;
+  const late = new Promise<void>((resolve) => (lateDone = resolve));
+  const slow: Case = {
+    id: "test/late/1",
+    requirement: "Keeps working after its hard limit.",
+    level: "MUST",
+    kind: "stream-echo",
+    timeoutMs: 50,
+    async run(ctx) {
+      try {
+        await sleep(300); // far past 50 + 50 ms
+        const listener = ctx.track(Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+        port = listener.addr.port;
+        ctx.defer(() => {
+          deferredRan = true;
+        });
+        startError = await ctx.start().then(() => undefined, (err) => err);
+        return pass("finished late");
+      } finally {
+        lateDone();
+      }
+    },
+  };
+  const r = await runCase(target, slow);
+  assert.equal(r.verdict, "FAIL", r.message);
+  assert.match(r.message, /did not finish within 100 ms/);
+  await late;
+  await sleep(20);
+  assert.ok(port > 0, "the case tracked its listener");
+  await assert.rejects(
+    connect({ transport: "tcp", hostname: "127.0.0.1", port }, 500),
+    (e: Error) => (e as { code?: string }).code === "ECONNREFUSED",
+    "a listener tracked after the teardown is closed at once",
+  );
+  assert.ok(deferredRan, "a step deferred after the teardown runs at once");
+  assert.ok(startError instanceof TargetError, `start after the teardown: ${startError}`);
+});
+
+Deno.test("a case leaves no listener on the run's abort signal", async () => {
+  const target = parseManifest({
+    name: "quick",
+    kind: "stream-echo",
+    transports: ["tcp"],
+    command: ["true"],
+  }, "/test/quick.json");
+  const quick: Case = {
+    id: "test/quick/1",
+    requirement: "Passes at once.",
+    level: "MUST",
+    kind: "stream-echo",
+    run: () => Promise.resolve(pass("done")),
+  };
+  const signal = new AbortController().signal;
+  const live = new Set<unknown>();
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((type: string, fn: EventListener) => {
+    live.add(fn);
+    add(type, fn);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener = ((type: string, fn: EventListener) => {
+    live.delete(fn);
+    remove(type, fn);
+  }) as typeof signal.removeEventListener;
+  for (let i = 0; i < 3; i++) {
+    const r = await runCase(target, quick, { signal });
+    assert.equal(r.verdict, "PASS", r.message);
+  }
+  assert.equal(live.size, 0, `${live.size} listeners left on the run's signal after 3 cases`);
+});

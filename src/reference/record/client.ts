@@ -1,0 +1,121 @@
+/**
+ * The reference record client (SPEC 6): packs the tutorial's values `(1, b'ab', 2.7)` with
+ * the record format (`I 2s f` by default), sends the record in one write and prints the
+ * tutorial's client transcript:
+ *
+ * ```
+ * values = (1, b'ab', 2.7)
+ * sending b'0100000061620000cdcc2c40'
+ * closing socket
+ * ```
+ *
+ * With `reply` it then waits for the server's JSON reply line and prints it as
+ * `reply = {...}` before `closing socket`. On a connection error it prints
+ * `[Errno N] message` as Python does; on a format that cannot hold the values it prints
+ * `struct.error: ...`; both return 1.
+ *
+ * @example
+ * ```ts
+ * import { runRecordClient } from "./client.ts";
+ * const code = await runRecordClient({ connectTo: { transport: "unix", path: "./uds_socket" } });
+ * ```
+ * @module
+ */
+
+import { PyFloat, pyRepr, toHex } from "../../python/repr.ts";
+import { concat, readSome, type StreamAddress, writeAll } from "../../net/sockets.ts";
+import { Struct, StructError, type StructValue } from "../../python/struct.ts";
+import { TUTORIAL_FORMAT } from "./server.ts";
+import { talkOver } from "../stream/client.ts";
+
+/** The tutorial's values, `(1, b'ab', 2.7)`, as the codec takes them. */
+export const TUTORIAL_VALUES: readonly StructValue[] = [1, new TextEncoder().encode("ab"), 2.7];
+
+/** Options of {@linkcode runRecordClient}. */
+export interface RecordClientOptions {
+  /** Where to connect. */
+  connectTo: StreamAddress;
+  /** The struct format (default {@linkcode TUTORIAL_FORMAT}). */
+  format?: string;
+  /** Wait for the server's JSON reply line and print it. */
+  reply?: boolean;
+  /** Longest wait for any step, in ms (default 5000). */
+  timeoutMs?: number;
+  /** Where transcript and error lines go (default `console.log`, as the tutorial prints them). */
+  print?: (line: string) => void;
+}
+
+/**
+ * Reads one `\n`-terminated line (without the `\n`), or what came before the peer closed
+ * (`null` if nothing came); throws `TimeoutError` after `timeoutMs` without a byte, and an
+ * error when the line exceeds `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * import { readLine } from "./client.ts";
+ * declare const conn: Deno.Conn;
+ * const reply = await readLine(conn, 2000);
+ * ```
+ */
+export async function readLine(
+  conn: Deno.Conn,
+  timeoutMs: number,
+  maxBytes = 1 << 16,
+): Promise<string | null> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  while (total <= maxBytes) {
+    // One byte at a time would be slow; a server sends the line and nothing after it.
+    const chunk = await readSome(conn, timeoutMs, 4096);
+    if (chunk === null) break;
+    const nl = chunk.indexOf(0x0a);
+    parts.push(chunk.slice(0, nl < 0 ? chunk.length : nl));
+    total += chunk.length;
+    if (nl >= 0) break;
+  }
+  if (total > maxBytes) throw new Error(`the reply line is longer than ${maxBytes} bytes`);
+  if (total === 0) return null;
+  return new TextDecoder().decode(concat(parts));
+}
+
+/**
+ * Runs the client; returns the exit status (0, or 1 after printing the error).
+ *
+ * @example
+ * ```ts
+ * import { runRecordClient } from "./client.ts";
+ * await runRecordClient({ connectTo: { transport: "tcp", hostname: "localhost", port: 10000 } });
+ * ```
+ */
+export async function runRecordClient(opts: RecordClientOptions): Promise<number> {
+  const print = opts.print ?? console.log;
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const to = opts.connectTo;
+  let packed: Uint8Array;
+  try {
+    packed = new Struct(opts.format ?? TUTORIAL_FORMAT).pack(...TUTORIAL_VALUES);
+  } catch (err) {
+    // Python names the codec's error struct.error; an out-of-range float is an OverflowError.
+    const name = err instanceof StructError
+      ? "struct.error"
+      : err instanceof RangeError
+      ? "OverflowError"
+      : "TypeError";
+    print(`${name}: ${(err as Error).message}`);
+    return 1;
+  }
+  return await talkOver(to, timeoutMs, print, async (conn) => {
+    print(`values = ${pyRepr([1, TUTORIAL_VALUES[1] as Uint8Array, new PyFloat(2.7)])}`);
+    print(`sending b'${toHex(packed)}'`);
+    await writeAll(conn, packed, timeoutMs);
+    if (opts.reply) {
+      const line = await readLine(conn, timeoutMs);
+      if (line === null) {
+        print("the server closed the connection without a reply");
+        return 1;
+      }
+      print(`reply = ${line}`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,412 @@
+/**
+ * Safe Unix socket listening (SPEC sections 2 and 3), done the careful way the tutorial's
+ * `unlink(path)` is not:
+ *
+ * - a stale socket node at the path (connect is refused) is removed; a live one (connect
+ *   succeeds), a regular file, a directory, a symbolic link or anything else makes start-up
+ *   fail with an error naming the path, leaving it untouched;
+ * - a path over the 107-byte limit fails before bind;
+ * - with a mode, the process umask is set for the bind, so the node is created with
+ *   exactly that mode and never exists with a looser one (checked after bind); bind itself
+ *   fails (EADDRINUSE) rather than replace anything that appeared at the path meanwhile;
+ * - on close the node is removed only if the node at the path is still ours (same device
+ *   and inode), and removed at once (Deno's own removal happens only when the listener
+ *   resource is dropped, after a pending accept is cancelled, possibly after the process
+ *   has exited). Deno removes the bound path at that drop whatever is there, so when the
+ *   node was replaced the real listener is never closed: it is unref'd and left to the
+ *   process exit, and the listener handed out rejects pending and later accepts as a
+ *   closed one does. The replacement is never deleted.
+ *
+ * Every error is a {@linkcode UnixListenError} whose message starts with the path.
+ * A mode needs Deno's `--allow-sys` (Deno 2.9 checks sys access "umask" but does not accept
+ * `--allow-sys=umask`).
+ *
+ * @example
+ * ```ts
+ * import { listenUnix } from "./unix_listen.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await listenUnix(`${dir}/uds_socket`, { mode: 0o600 });
+ * console.log(Deno.lstatSync(`${dir}/uds_socket`).mode! & 0o777); // 384 (0o600)
+ * server.close(); // "removed": the node was ours and is gone
+ * await Deno.remove(dir);
+ * ```
+ * @module
+ */
+
+import { errnoCode, errnoLine } from "../../python/errno.ts";
+import { closeQuietly, connect } from "../../net/sockets.ts";
+import { MAX_UNIX_PATH } from "../../harness/target.ts";
+
+/** Why a Unix socket server refused to start; the message starts with the path. */
+export class UnixListenError extends Error {
+  /**
+   * An error about `path`.
+   *
+   * @example
+   * ```ts
+   * import { UnixListenError } from "./unix_listen.ts";
+   * throw new UnixListenError("/tmp/uds_socket", "a live server is listening there");
+   * ```
+   */
+  constructor(readonly path: string, detail: string) {
+    super(`${path}: ${detail}`);
+    this.name = "UnixListenError";
+  }
+}
+
+/** The identity of a file-system node: its device and inode numbers. */
+export interface NodeId {
+  /** Device number. */
+  dev: number;
+  /** Inode number. */
+  ino: number;
+}
+
+/** What {@linkcode UnixListening.close} did with the node at the path. */
+export type CloseResult = "removed" | "gone" | "replaced" | "already-closed";
+
+/** A listening Unix socket that cleans up only what it owns. */
+export interface UnixListening {
+  /** The path it listens on. */
+  path: string;
+  /**
+   * The listener: accept from it. Its `close()` is {@linkcode UnixListening.close}, so it
+   * never deletes a node that is not this server's.
+   */
+  listener: Deno.UnixListener;
+  /** The device and inode of the node this server created. */
+  node: NodeId;
+  /**
+   * Stops listening and removes the node only if it is still ours. Returns what it found:
+   * `removed` (it was ours), `gone` (nothing there any more), `replaced` (another node is
+   * there now: left alone) or `already-closed`.
+   */
+  close(): CloseResult;
+}
+
+/** The guarded listener: closing goes through the owner check. */
+class GuardedListener implements Deno.UnixListener {
+  #inner: Deno.UnixListener;
+  #close: () => void;
+  #closed = false;
+  #rejectPending = new Set<(err: Error) => void>();
+
+  constructor(inner: Deno.UnixListener, close: () => void) {
+    this.#inner = inner;
+    this.#close = close;
+  }
+
+  get addr(): Deno.UnixAddr {
+    return this.#inner.addr;
+  }
+
+  accept(): Promise<Deno.UnixConn> {
+    if (this.#closed) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      this.#rejectPending.add(reject);
+      this.#inner.accept().then(
+        (conn) => {
+          this.#rejectPending.delete(reject);
+          if (this.#closed) {
+            closeQuietly(conn);
+            reject(closedError());
+          } else resolve(conn);
+        },
+        (err) => {
+          this.#rejectPending.delete(reject);
+          reject(this.#closed ? closedError() : err);
+        },
+      );
+    });
+  }
+
+  /** Marks the listener closed and rejects pending accepts; `closeInner` says whether the
+   * real listener may be closed (which unlinks the bound path). */
+  shut(closeInner: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (closeInner) closeQuietly(this.#inner);
+    else this.#inner.unref();
+    for (const reject of this.#rejectPending) reject(closedError());
+    this.#rejectPending.clear();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    this.#close();
+  }
+
+  ref(): void {
+    if (!this.#closed) this.#inner.ref();
+  }
+
+  unref(): void {
+    this.#inner.unref();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<Deno.UnixConn> {
+    while (true) {
+      try {
+        yield await this.accept();
+      } catch (err) {
+        if (this.#closed) return;
+        throw err;
+      }
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function closedError(): Error {
+  return new Deno.errors.BadResource("the listener is closed");
+}
+
+/**
+ * The device and inode of the node at `path`, or undefined when there is none.
+ *
+ * @example
+ * ```ts
+ * import { nodeId } from "./unix_listen.ts";
+ * nodeId("/tmp"); // { dev: ..., ino: ... }
+ * ```
+ */
+export function nodeId(path: string): NodeId | undefined {
+  try {
+    const info = Deno.lstatSync(path);
+    return { dev: info.dev, ino: info.ino! };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Listens on `path` safely (see the module doc). Throws {@linkcode UnixListenError}.
+ *
+ * @example
+ * ```ts
+ * import { listenUnix } from "./unix_listen.ts";
+ * const server = await listenUnix("/tmp/sockspec-example.sock");
+ * const conn = await server.listener.accept();
+ * server.close();
+ * ```
+ */
+export async function listenUnix(
+  path: string,
+  opts: { mode?: number } = {},
+): Promise<UnixListening> {
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes === 0) throw new UnixListenError(path, "the path is empty; give a file-system path");
+  if (bytes > MAX_UNIX_PATH) {
+    throw new UnixListenError(
+      path,
+      `the path is ${bytes} bytes, over the ${MAX_UNIX_PATH}-byte limit for Unix sockets; use a shorter path`,
+    );
+  }
+  if (
+    opts.mode !== undefined &&
+    !(Number.isInteger(opts.mode) && opts.mode >= 0 && opts.mode <= 0o777)
+  ) {
+    throw new UnixListenError(path, `mode ${opts.mode} is not a permission mode (0 to 0o777)`);
+  }
+  await clearStale(path);
+  const inner = bindAt(path, opts.mode);
+  let node: NodeId;
+  let mode: number;
+  try {
+    const info = Deno.lstatSync(path);
+    node = { dev: info.dev, ino: info.ino! };
+    mode = info.mode! & 0o777;
+  } catch (err) {
+    // Our node vanished right after bind: closing cannot delete anything of anyone else's
+    // except what appeared since, so leave the listener to the process exit.
+    inner.unref();
+    throw new UnixListenError(path, `the node disappeared right after bind: ${errnoLine(err)}`);
+  }
+  if (opts.mode !== undefined && mode !== opts.mode) {
+    closeQuietly(inner);
+    const still = nodeId(path);
+    if (still && still.dev === node.dev && still.ino === node.ino) Deno.removeSync(path);
+    throw new UnixListenError(
+      path,
+      `the node got mode ${octal(mode)}, not ${
+        octal(opts.mode)
+      } (a default ACL on the directory overrides the umask?); not serving`,
+    );
+  }
+  let result: CloseResult | undefined;
+  const close = (): CloseResult => {
+    if (result) return "already-closed";
+    let now: NodeId | undefined;
+    try {
+      now = nodeId(path);
+    } catch {
+      now = undefined; // cannot look: treat as replaced, never delete blindly
+      result = "replaced";
+      guarded.shut(false);
+      return result;
+    }
+    if (now === undefined) result = "gone";
+    else if (now.dev === node.dev && now.ino === node.ino) result = "removed";
+    else result = "replaced";
+    // Deno removes the bound path when the listener resource is dropped, whatever is there:
+    // only let that happen when the node is ours (or gone).
+    guarded.shut(result !== "replaced");
+    if (result === "removed") {
+      // The drop happens once a pending accept has been cancelled, which may be after the
+      // process has exited: remove the node now, if it is still ours.
+      const still = nodeId(path);
+      if (still && still.dev === node.dev && still.ino === node.ino) {
+        try {
+          Deno.removeSync(path);
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    return result;
+  };
+  const guarded = new GuardedListener(inner, close);
+  return { path, listener: guarded, node, close };
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, "0")}`;
+}
+
+function bindAt(path: string, mode: number | undefined): Deno.UnixListener {
+  let oldUmask: number | undefined;
+  if (mode !== undefined) {
+    try {
+      // The umask gives the node its mode at bind time, so it never exists with a looser one.
+      oldUmask = Deno.umask(0o777 & ~mode);
+    } catch (err) {
+      throw new UnixListenError(
+        path,
+        `cannot set the umask for --mode (${(err as Error).message}); run Deno with --allow-sys`,
+      );
+    }
+  }
+  try {
+    return Deno.listen({ transport: "unix", path });
+  } catch (err) {
+    throw new UnixListenError(path, bindFailure(path, err));
+  } finally {
+    if (oldUmask !== undefined) Deno.umask(oldUmask);
+  }
+}
+
+function bindFailure(path: string, err: unknown): string {
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+  if (err instanceof Deno.errors.NotCapable) {
+    return `${
+      (err as Error).message
+    }; run Deno with --allow-read=${path} --allow-write=${path} --allow-net=unix:${path}`;
+  }
+  switch (errnoCode(err)) {
+    case "EADDRINUSE":
+      return "something appeared at the path while binding; not replacing it";
+    case "ENOENT":
+      return `cannot bind: ${errnoLine(err)}; does the directory ${dir} exist?`;
+    case "EACCES":
+      return `cannot bind: ${errnoLine(err)}; the directory ${dir} must be writable and searchable`;
+    default:
+      return `cannot bind: ${errnoLine(err)}`;
+  }
+}
+
+/**
+ * Removes a stale socket node at `path`; throws {@linkcode UnixListenError} when the path
+ * holds a live socket or something that is not a socket. Nothing at the path is fine.
+ *
+ * @example
+ * ```ts
+ * import { clearStale } from "./unix_listen.ts";
+ * await clearStale("/tmp/sockspec-example.sock");
+ * ```
+ */
+export async function clearStale(path: string): Promise<void> {
+  const info = lstatOrUndefined(path);
+  if (info === undefined) return;
+  if (!info.isSocket) {
+    const what = info.isFile
+      ? "a regular file"
+      : info.isDirectory
+      ? "a directory"
+      : info.isSymlink
+      ? "a symbolic link"
+      : "something that is not a socket";
+    throw new UnixListenError(
+      path,
+      `the path exists and is ${what}; not touching it. Remove it or choose another path`,
+    );
+  }
+  if (await isLive(path)) {
+    throw new UnixListenError(
+      path,
+      "a live server is listening there (connect succeeded); stop it or choose another path",
+    );
+  }
+  // Remove it only if it is still the stale node we probed.
+  const now = lstatOrUndefined(path);
+  if (now === undefined) return;
+  if (now.dev !== info.dev || now.ino !== info.ino) {
+    throw new UnixListenError(
+      path,
+      "the node changed while checking whether it was stale; not touching it. Try again",
+    );
+  }
+  try {
+    Deno.removeSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw new UnixListenError(path, `cannot remove the stale socket node: ${errnoLine(err)}`);
+  }
+}
+
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new UnixListenError(
+        path,
+        `${(err as Error).message}; run Deno with --allow-read=${path} --allow-write=${path}`,
+      );
+    }
+    throw new UnixListenError(path, `cannot look at the path: ${errnoLine(err)}`);
+  }
+}
+
+/**
+ * True when a connect to the socket at `path` succeeds within 1 s (a live server); false
+ * when it is refused (a stale node) or nothing is there. Anything else (permission denied,
+ * a datagram socket, a full backlog, ...) throws {@linkcode UnixListenError}: the caller
+ * cannot tell, so it must not remove the node.
+ *
+ * @example
+ * ```ts
+ * import { isLive } from "./unix_listen.ts";
+ * await isLive("/tmp/nothing-here.sock"); // false
+ * ```
+ */
+export async function isLive(path: string): Promise<boolean> {
+  try {
+    closeQuietly(await connect({ transport: "unix", path }, 1000));
+    return true;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === "ECONNREFUSED" || code === "ENOENT") return false;
+    throw new UnixListenError(
+      path,
+      `cannot tell whether a server is listening there (${errnoLine(err)}); not touching it`,
+    );
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * Tests of safe Unix socket listening: in process ({@linkcode listenUnix}), and through
+ * `sockspec serve echo --unix` / `sockspec client echo --unix` as child processes, for the
+ * exit codes, messages and signals.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { CLI_PATH } from "../targets.ts";
+import { closeQuietly, connect, readExactly, sleep, writeAll } from "../../net/sockets.ts";
+import { unixListening } from "../../harness/target.ts";
+import { clearStale, isLive, listenUnix, UnixListenError } from "./unix_listen.ts";
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-ul-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function lstat(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A socket node that nothing listens on (bound elsewhere, hard linked, listener closed). */
+function staleNode(path: string): Deno.FileInfo {
+  const bound = `${path}.b`;
+  const listener = Deno.listen({ transport: "unix", path: bound });
+  Deno.linkSync(bound, path);
+  Deno.linkSync(bound, `${path}.keep`); // keeps the inode, so its number is not reused
+  listener.close();
+  return Deno.lstatSync(path);
+}
+
+async function echoOnce(path: string, listener: Deno.UnixListener): Promise<void> {
+  const client = await connect({ transport: "unix", path }, 2000);
+  const server = await listener.accept();
+  try {
+    await writeAll(client, new TextEncoder().encode("ping"), 2000);
+    const got = await readExactly(server, 4, 2000);
+    assert.equal(new TextDecoder().decode(got), "ping");
+  } finally {
+    closeQuietly(client);
+    closeQuietly(server);
+  }
+}
+
+async function refusal(path: string): Promise<UnixListenError> {
+  const err = await listenUnix(path).then(
+    (s) => {
+      s.close();
+      throw new Error(`listenUnix(${path}) should have refused`);
+    },
+    (e) => e,
+  );
+  assert.ok(err instanceof UnixListenError, `${err}`);
+  assert.ok(err.message.startsWith(`${path}: `), err.message);
+  return err;
+}
+
+Deno.test("listenUnix: creates a socket node, serves, and removes its own node on close", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/uds_socket`;
+    const server = await listenUnix(path);
+    const info = Deno.lstatSync(path);
+    assert.ok(info.isSocket);
+    assert.deepEqual(server.node, { dev: info.dev, ino: info.ino });
+    assert.ok(unixListening(path));
+    await echoOnce(path, server.listener);
+    const pending = server.listener.accept();
+    assert.equal(server.close(), "removed");
+    await assert.rejects(pending, Deno.errors.BadResource);
+    await assert.rejects(server.listener.accept(), Deno.errors.BadResource);
+    assert.equal(lstat(path), undefined, "the node must be gone right after close()");
+    assert.equal(server.close(), "already-closed");
+  });
+});
+
+Deno.test("listenUnix: the listener's own close() goes through the owner check", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/s`;
+    const server = await listenUnix(path);
+    server.listener.close();
+    assert.equal(lstat(path), undefined);
+    assert.equal(server.close(), "already-closed");
+  });
+});
+
+Deno.test({
+  name: "listenUnix: close() leaves a node that replaced its own alone",
+  // The real listener is deliberately never closed (Deno would remove the path at its
+  // drop), so this test leaves a resource and a pending accept behind, as the server does.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withDir(async (dir) => {
+      const path = `${dir}/s`;
+      const server = await listenUnix(path);
+      const pending = server.listener.accept();
+      await Deno.remove(path);
+      await Deno.writeTextFile(path, "the successor's file\n");
+      const successor = Deno.lstatSync(path);
+      assert.equal(server.close(), "replaced");
+      await assert.rejects(pending, Deno.errors.BadResource);
+      await sleep(50);
+      assert.equal(Deno.readTextFileSync(path), "the successor's file\n");
+      assert.equal(Deno.lstatSync(path).ino, successor.ino);
+    });
+  },
+});
+
+Deno.test("listenUnix: close() when the node is already gone", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/s`;
+    const server = await listenUnix(path);
+    await Deno.remove(path);
+    assert.equal(server.close(), "gone");
+    assert.equal(lstat(path), undefined);
+  });
+});
+
+Deno.test("listenUnix: a stale socket node is removed and a fresh one bound", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/s`;
+    const stale = staleNode(path);
+    assert.equal(await isLive(path), false);
+    const server = await listenUnix(path);
+    try {
+      const now = Deno.lstatSync(path);
+      assert.ok(now.isSocket);
+      assert.notEqual(now.ino, stale.ino);
+      await echoOnce(path, server.listener);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+Deno.test("listenUnix: refuses a live server's path and leaves it serving", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/s`;
+    const live = Deno.listen({ transport: "unix", path });
+    try {
+      const before = Deno.lstatSync(path);
+      const accepted = live.accept().then((c) => c.close());
+      const err = await refusal(path);
+      assert.match(err.message, /a live server is listening there/);
+      await accepted; // the probe connection reached the live server
+      assert.equal(Deno.lstatSync(path).ino, before.ino);
+      await echoOnce(path, live);
+    } finally {
+      live.close();
+    }
+  });
+});
+
+Deno.test("listenUnix: refuses a regular file, a directory and a symbolic link, untouched", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/file`;
+    await Deno.writeTextFile(file, "keep me\n");
+    const fileInfo = Deno.lstatSync(file);
+    assert.match((await refusal(file)).message, /is a regular file; not touching it/);
+    assert.equal(Deno.readTextFileSync(file), "keep me\n");
+    assert.equal(Deno.lstatSync(file).ino, fileInfo.ino);
+
+    const sub = `${dir}/dir`;
+    await Deno.mkdir(sub);
+    await Deno.writeTextFile(`${sub}/inside`, "x");
+    assert.match((await refusal(sub)).message, /is a directory; not touching it/);
+    assert.equal(Deno.readTextFileSync(`${sub}/inside`), "x");
+
+    const link = `${dir}/link`;
+    const stale = `${dir}/stale`;
+    staleNode(stale);
+    await Deno.symlink(stale, link);
+    assert.match((await refusal(link)).message, /is a symbolic link; not touching it/);
+    assert.ok(Deno.lstatSync(link).isSymlink);
+    assert.ok(Deno.lstatSync(stale).isSocket, "the stale node behind the link stays too");
+  });
+});
+
+Deno.test("listenUnix: a socket it cannot probe (a datagram socket) is left alone", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/g`;
+    const dgram = Deno.listenDatagram({ transport: "unixpacket", path });
+    try {
+      const err = await refusal(path);
+      assert.match(err.message, /cannot tell whether a server is listening there/);
+      assert.match(err.message, /\[Errno 91\] Protocol wrong type for socket/);
+      assert.ok(Deno.lstatSync(path).isSocket);
+    } finally {
+      dgram.close();
+    }
+  });
+});
+
+Deno.test("listenUnix: 107 bytes is the longest path; 108 is refused before bind", async () => {
+  await withDir(async (dir) => {
+    const name = (n: number) => `${dir}/${"x".repeat(n - dir.length - 1)}`;
+    const ok = name(107);
+    assert.equal(new TextEncoder().encode(ok).length, 107);
+    const server = await listenUnix(ok);
+    assert.ok(Deno.lstatSync(ok).isSocket);
+    server.close();
+    const long = name(108);
+    const err = await refusal(long);
+    assert.match(err.message, /the path is 108 bytes, over the 107-byte limit/);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing may be created");
+  });
+});
+
+Deno.test("listenUnix: a missing directory and an empty path are clear errors", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/no/such/dir/s`;
+    assert.match((await refusal(path)).message, /\[Errno 2\] No such file or directory/);
+    await assert.rejects(listenUnix(""), /the path is empty/);
+  });
+});
+
+Deno.test("clearStale: nothing at the path is fine", async () => {
+  await withDir(async (dir) => {
+    await clearStale(`${dir}/nothing`);
+    assert.equal(await isLive(`${dir}/nothing`), false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// The reference server and client as processes.
+
+function unixPerms(path: string): string[] {
+  return [`--allow-read=${path}`, `--allow-write=${path}`, `--allow-net=unix:${path}`];
+}
+
+function spawnServer(path: string, extra: string[] = [], perms: string[] = []): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      ...unixPerms(path),
+      ...perms,
+      CLI_PATH,
+      "serve",
+      "echo",
+      "--unix",
+      path,
+      ...extra,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function finish(
+  child: Deno.ChildProcess,
+  ms = 10_000,
+): Promise<{ code: number; signal: Deno.Signal | null; stdout: string; stderr: string }> {
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  try {
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return {
+      code: out.code,
+      signal: out.signal,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits (bounded) until the server at `path` has served a client. */
+async function served(path: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      const conn = await connect({ transport: "unix", path }, 1000);
+      try {
+        await writeAll(conn, new TextEncoder().encode("hi"), 2000);
+        await readExactly(conn, 2, 2000);
+        return;
+      } finally {
+        closeQuietly(conn);
+      }
+    } catch {
+      await sleep(20);
+    }
+  }
+  throw new Error(`no echo server at ${path} within 10 s`);
+}
+
+async function client(path: string): Promise<{ code: number; stdout: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      ...unixPerms(path),
+      CLI_PATH,
+      "client",
+      "echo",
+      "--unix",
+      path,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`serve echo --unix: ${signal} removes the node and exits 0`, async () => {
+    await withDir(async (dir) => {
+      const path = `${dir}/uds_socket`;
+      const child = spawnServer(path);
+      await served(path);
+      child.kill(signal);
+      const end = await finish(child);
+      assert.equal(end.code, 0, end.stderr);
+      assert.equal(end.signal, null);
+      assert.equal(lstat(path), undefined, `the node at ${path} is still there`);
+    });
+  });
+}
+
+Deno.test("serve echo --unix: after its node was replaced, SIGTERM exits 0 promptly and keeps the replacement", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/uds_socket`;
+    const child = spawnServer(path);
+    await served(path);
+    await Deno.remove(path);
+    await Deno.writeTextFile(path, "successor\n");
+    const t0 = performance.now();
+    child.kill("SIGTERM");
+    const end = await finish(child, 5000);
+    assert.equal(end.code, 0, `exit ${end.code} ${end.signal ?? ""}: ${end.stderr}`);
+    assert.ok(performance.now() - t0 < 3000, "it must not hang on its accept");
+    assert.equal(Deno.readTextFileSync(path), "successor\n");
+  });
+});
+
+Deno.test("serve echo --unix: refuses to start with exit 1 and a message naming the path", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/file`;
+    await Deno.writeTextFile(file, "keep\n");
+    const live = Deno.listen({ transport: "unix", path: `${dir}/live` });
+    const probed = live.accept().then((c) => c.close());
+    const long = `${dir}/${"y".repeat(120)}`;
+    try {
+      for (
+        const [path, why] of [
+          [file, "is a regular file"],
+          [`${dir}/live`, "a live server is listening there"],
+          [long, "over the 107-byte limit"],
+        ]
+      ) {
+        const end = await finish(spawnServer(path));
+        assert.equal(end.code, 1, `${path}: ${end.stderr}`);
+        assert.ok(end.stderr.startsWith(`sockspec serve echo: ${path}: `), end.stderr);
+        assert.ok(end.stderr.includes(why), end.stderr);
+      }
+      await probed;
+      assert.equal(Deno.readTextFileSync(file), "keep\n");
+    } finally {
+      live.close();
+    }
+  });
+});
+
+Deno.test("serve echo --unix --mode 0600: the node has mode 0600; without --allow-sys a clear error", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/uds_socket`;
+    const child = spawnServer(path, ["--mode", "0600"], ["--allow-sys"]);
+    await served(path);
+    assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o600);
+    child.kill("SIGTERM");
+    const end = await finish(child);
+    assert.equal(end.code, 0, end.stderr);
+    assert.equal(lstat(path), undefined);
+
+    const denied = await finish(spawnServer(path, ["--mode", "0600"]));
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /--allow-sys/);
+    assert.equal(lstat(path), undefined, "nothing may be created");
+  });
+});
+
+Deno.test("client echo --unix: [Errno 2] and [Errno 111] on stdout, exit 1", async () => {
+  await withDir(async (dir) => {
+    const missing = await client(`${dir}/nothing`);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /^\[Errno 2\] No such file or directory$/m);
+    const path = `${dir}/stale`;
+    staleNode(path);
+    const refused = await client(path);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout, /^\[Errno 111\] Connection refused$/m);
+  });
+});

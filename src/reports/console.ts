@@ -1,0 +1,269 @@
+/**
+ * The console report: grouped by target and family, one line per case with its verdict,
+ * level, id and requirement, details under failures, and the closing line
+ * `N passed, N failed, N skipped`. Colour only on a terminal (and never with NO_COLOR).
+ *
+ * @example
+ * ```ts
+ * import { consoleReport } from "./console.ts";
+ * import type { RunReport } from "./report.ts";
+ * declare const report: RunReport;
+ * console.log(consoleReport(report, { color: false }));
+ * ```
+ * @module
+ */
+
+import {
+  type CaseResult,
+  closingLine,
+  expectationNote,
+  judge,
+  label,
+  type RunReport,
+  summarize,
+} from "./report.ts";
+
+const COLORS: Record<string, string> = {
+  PASS: "\x1b[32m",
+  FAIL: "\x1b[31m",
+  ERROR: "\x1b[35m",
+  SKIP: "\x1b[33m",
+  WARN: "\x1b[33m",
+  XFAIL: "\x1b[36m",
+  XERROR: "\x1b[36m",
+  XPASS: "\x1b[1;31m",
+};
+
+/** Options of {@linkcode consoleReport}. */
+export interface ConsoleOptions {
+  /** Use ANSI colours. */
+  color?: boolean;
+  /** Show details (evidence) under passing cases too. */
+  verbose?: boolean;
+}
+
+/**
+ * Renders the whole report as text.
+ *
+ * @example
+ * ```ts
+ * import { consoleReport } from "./console.ts";
+ * import type { RunReport } from "./report.ts";
+ * declare const report: RunReport;
+ * consoleReport(report).split("\n").at(-1); // "12 passed, 0 failed, 1 skipped"
+ * ```
+ */
+export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): string {
+  const paint = (code: string, text: string) => (opts.color ? `${code}${text}\x1b[0m` : text);
+  const out: string[] = [];
+  for (const target of report.targets) {
+    out.push(
+      paint("\x1b[1m", `${target.name}`) +
+        `  (${target.source === "built-in" ? "built-in" : target.source}${
+          target.description ? `: ${target.description}` : ""
+        })`,
+    );
+    let family = "";
+    for (const r of target.results) {
+      if (r.family !== family) {
+        family = r.family;
+        out.push(`  ${family}`);
+      }
+      const j = judge(r, report.strict);
+      const tag = label(r, report.strict);
+      const note = expectationNote(r);
+      out.push(
+        `    ${paint(COLORS[tag] ?? "", tag.padEnd(6))} ${r.level.padEnd(6)} ${
+          r.id.padEnd(18)
+        } ${r.requirement}${note ? ` (${note})` : ""}`,
+      );
+      out.push(...details(r, opts.verbose ?? false, j === "warn"));
+    }
+    out.push("");
+  }
+  const s = summarize(report);
+  const extras = [
+    s.notStrict ? `${s.notStrict} SHOULD case(s) failed (not counted; --strict counts them)` : "",
+    s.infoProblems
+      ? `${s.infoProblems} INFO case(s) observed a value other than SPEC's, or none (never counted)`
+      : "",
+    s.unexpectedPass
+      ? `${s.unexpectedPass} case(s) passed that the expectations say should not: update the expectations file`
+      : "",
+    report.interrupted ? "the run was interrupted: this report is partial" : "",
+  ].filter(Boolean);
+  if (extras.length) out.push(extras.join("; "));
+  out.push(closingLine(s));
+  return out.join("\n");
+}
+
+function details(r: CaseResult, verbose: boolean, notStrict: boolean): string[] {
+  const pad = "            ";
+  const lines: string[] = [];
+  const bad = r.verdict === "FAIL" || r.verdict === "ERROR";
+  if (r.verdict === "SKIP" || bad || r.level === "INFO" || verbose) {
+    lines.push(`${pad}${notStrict ? "(not strict) " : ""}${r.message}`);
+  }
+  const observed = Object.entries(r.observed);
+  if (observed.length && (r.level === "INFO" || verbose)) {
+    lines.push(
+      `${pad}observed: ${observed.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`,
+    );
+  }
+  if (!bad && !verbose) return lines;
+  const e = r.evidence;
+  for (const b of e.bytes) {
+    lines.push(`${pad}${b.label}: ${b.length} bytes ${b.repr}${b.truncated ? " ..." : ""}`);
+  }
+  const timings = Object.entries(e.timings);
+  if (timings.length) {
+    lines.push(
+      `${pad}timings: ${timings.map(([k, v]) => `${k}=${v}`).join(", ")} (case ${r.durationMs} ms)`,
+    );
+  }
+  for (const note of e.notes) lines.push(`${pad}${note}`);
+  for (const [label, text] of [["stdout", e.stdoutTail], ["stderr", e.stderrTail]] as const) {
+    if (!text) continue;
+    const tail = text.trimEnd().split("\n").slice(-8);
+    lines.push(`${pad}${label} tail:`, ...tail.map((l) => `${pad}  | ${l}`));
+  }
+  return lines;
+}
+
+/** Options of {@linkcode Progress}. */
+export interface ProgressOptions {
+  /** How many results the run will produce. */
+  total: number;
+  /** One line rewritten in place (a terminal), or one plain line per result (CI, logs). */
+  live: boolean;
+  /** Whether SHOULD failures fail the run (for the labels). */
+  strict?: boolean;
+  /** Where the text goes (default: stderr). */
+  write?: (text: string) => void;
+  /** The terminal width, for the live line (default: the console's, or 100). */
+  columns?: () => number;
+}
+
+/**
+ * The progress display of `sockspec check`, on stderr: on a terminal one live line that
+ * shows how many cases are done, how many failed and which are running; elsewhere (CI) one
+ * plain line per finished case. Works with targets running in parallel.
+ *
+ * @example
+ * ```ts
+ * import { Progress } from "./console.ts";
+ * import type { CaseResult } from "./report.ts";
+ * declare const result: CaseResult;
+ * const lines: string[] = [];
+ * const progress = new Progress({ total: 1, live: false, write: (t) => lines.push(t) });
+ * progress.start("my-echo", "echo/tcp/1");
+ * progress.result("my-echo", result);
+ * progress.done(); // lines: ["[1/1] my-echo echo/tcp/1 PASS (12 ms)\n"]
+ * ```
+ */
+export class Progress {
+  #opts: ProgressOptions;
+  #done = 0;
+  #failed = 0;
+  #running: string[] = [];
+  #shown = false;
+
+  /**
+   * A progress display for `total` results.
+   *
+   * @example
+   * ```ts
+   * import { Progress } from "./console.ts";
+   * new Progress({ total: 33, live: Deno.stderr.isTerminal() });
+   * ```
+   */
+  constructor(opts: ProgressOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * A case started on a target.
+   *
+   * @example
+   * ```ts
+   * import { Progress } from "./console.ts";
+   * new Progress({ total: 1, live: true, write: () => {} }).start("my-echo", "echo/tcp/1");
+   * ```
+   */
+  start(target: string, id: string): void {
+    this.#running.push(`${target} ${id}`);
+    if (this.#opts.live) this.#render();
+  }
+
+  /**
+   * A case finished on a target.
+   *
+   * @example
+   * ```ts
+   * import { Progress } from "./console.ts";
+   * import type { CaseResult } from "./report.ts";
+   * declare const result: CaseResult;
+   * new Progress({ total: 1, live: false, write: () => {} }).result("my-echo", result);
+   * ```
+   */
+  result(target: string, r: CaseResult): void {
+    const at = this.#running.indexOf(`${target} ${r.id}`);
+    if (at >= 0) this.#running.splice(at, 1);
+    this.#done++;
+    const strict = this.#opts.strict ?? false;
+    const j = judge(r, strict);
+    if (j === "fail" || j === "unexpected-pass") this.#failed++;
+    if (this.#opts.live) {
+      this.#render();
+    } else {
+      this.#write(
+        `[${this.#done}/${this.#opts.total}] ${target} ${r.id} ${label(r, strict)} (${
+          Math.round(r.durationMs)
+        } ms)\n`,
+      );
+    }
+  }
+
+  /**
+   * Clears the live line (call before printing the report).
+   *
+   * @example
+   * ```ts
+   * import { Progress } from "./console.ts";
+   * new Progress({ total: 0, live: true, write: () => {} }).done();
+   * ```
+   */
+  done(): void {
+    if (this.#opts.live && this.#shown) this.#write("\r\x1b[K");
+    this.#shown = false;
+  }
+
+  #render(): void {
+    const width = Math.max(20, (this.#opts.columns ?? consoleColumns)() - 1);
+    const head = `[${this.#done}/${this.#opts.total}]${
+      this.#failed ? ` ${this.#failed} failed` : ""
+    }`;
+    const running = this.#running.length
+      ? ` running ${this.#running[0]}${
+        this.#running.length > 1 ? ` (+${this.#running.length - 1} more)` : ""
+      }`
+      : "";
+    let line = head + running;
+    if (line.length > width) line = line.slice(0, width - 3) + "...";
+    this.#write(`\r\x1b[K${line}`);
+    this.#shown = true;
+  }
+
+  #write(text: string): void {
+    if (this.#opts.write) this.#opts.write(text);
+    else Deno.stderr.writeSync(new TextEncoder().encode(text));
+  }
+}
+
+function consoleColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 100;
+  }
+}
