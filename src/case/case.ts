@@ -35,33 +35,9 @@ import type { Target } from "../harness/manifest.ts";
 import type { Instance, StartOptions } from "../harness/target.ts";
 import type { EvidenceRecorder } from "./evidence.ts";
 import type { StreamAddress } from "../net/sockets.ts";
+import type { Level, Outcome, TargetKind, Transport } from "./verdict.ts";
 
-/** How much a case matters: MUST fails the run, SHOULD only with `--strict`, INFO never. */
-export type Level = "MUST" | "SHOULD" | "INFO";
-
-/**
- * What happened: PASS, FAIL (the target broke the requirement), SKIP (the case could not
- * apply here; the message says why) or ERROR (the target could not be exercised at all).
- */
-export type Verdict = "PASS" | "FAIL" | "SKIP" | "ERROR";
-
-/** The ways a target is reached. */
-export type Transport = "tcp" | "unix" | "udp" | "unixgram";
-
-/**
- * What a target does: a stream echo server, a datagram echo server, a multicast receiver,
- * a struct record server, a program that runs to completion, or the runtime itself.
- */
-export type TargetKind =
-  | "stream-echo"
-  | "dgram-echo"
-  | "multicast"
-  | "record"
-  | "program"
-  | "runtime";
-
-/** A value a case observed (INFO cases report these). */
-export type Observed = string | number | boolean | null;
+export * from "./verdict.ts";
 
 /** What a case needs from the machine and the target; unmet needs make it SKIP. */
 export interface Needs {
@@ -77,16 +53,6 @@ export interface Needs {
   properties?: readonly string[];
   /** External commands that must be on PATH, such as `ss`. */
   commands?: readonly string[];
-}
-
-/** A case's result before the runner adds timing and evidence. */
-export interface Outcome {
-  /** The verdict. */
-  verdict: Verdict;
-  /** One line that says what happened, naming addresses, paths and sizes. */
-  message: string;
-  /** Values the case observed, shown by INFO cases and recorded in every report. */
-  observed?: Record<string, Observed>;
 }
 
 /** One documented behaviour, checked against one target. */
@@ -131,98 +97,4 @@ export interface CaseContext {
   track<T extends { close(): void }>(resource: T): T;
   /** Runs `fn` after the case (in reverse order of registration), whatever happens. */
   defer(fn: () => void | Promise<void>): void;
-}
-
-/**
- * Thrown by a case when the target broke the requirement: the verdict is FAIL.
- * (`node:assert` errors are taken as FAIL too.)
- */
-export class Failure extends Error {
-  /**
-   * A failure with a message that says what went wrong.
-   *
-   * @example
-   * ```ts
-   * import { Failure } from "./case.ts";
-   * throw new Failure("regular file at /tmp/x/sock was deleted");
-   * ```
-   */
-  constructor(message: string, readonly observed?: Record<string, Observed>) {
-    super(message);
-    this.name = "Failure";
-  }
-}
-
-/** Thrown when the case cannot apply here: the verdict is SKIP, with the reason. */
-export class Skip extends Error {
-  /**
-   * A skip with its reason.
-   *
-   * @example
-   * ```ts
-   * import { Skip } from "./case.ts";
-   * throw new Skip("the target declares no chunkSize");
-   * ```
-   */
-  constructor(reason: string) {
-    super(reason);
-    this.name = "Skip";
-  }
-}
-
-/** Thrown when the target could not be exercised (did not start, not ready): ERROR. */
-export class TargetError extends Error {
-  /**
-   * A target error with a message that names the target and says what to do.
-   *
-   * @example
-   * ```ts
-   * import { TargetError } from "./case.ts";
-   * throw new TargetError("target 'x' did not become ready within 5000 ms");
-   * ```
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "TargetError";
-  }
-}
-
-/**
- * A PASS outcome.
- *
- * @example
- * ```ts
- * import { pass } from "./case.ts";
- * return pass("42 bytes echoed", { chunkSize: 16 });
- * ```
- */
-export function pass(message: string, observed?: Record<string, Observed>): Outcome {
-  return { verdict: "PASS", message, observed };
-}
-
-/**
- * A FAIL outcome.
- *
- * @example
- * ```ts
- * import { fail } from "./case.ts";
- * return fail("echo ended after 32 of 42 bytes");
- * ```
- */
-export function fail(message: string, observed?: Record<string, Observed>): Outcome {
-  return { verdict: "FAIL", message, observed };
-}
-
-/**
- * The family of a case: its id without the last segment (`echo/unix/3` → `echo/unix`).
- *
- * @example
- * ```ts
- * import { familyOf } from "./case.ts";
- * familyOf("uds/stale/2"); // "uds/stale"
- * ```
- */
-export function familyOf(id: string): string {
-  const at = id.lastIndexOf("/");
-  return at < 0 ? id : id.slice(0, at);
 }

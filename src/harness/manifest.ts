@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { TargetKind, Transport } from "../case/case.ts";
+import type { TargetKind, Transport } from "../case/verdict.ts";
 
 /** How the harness knows a started target is ready. */
 export interface Readiness {

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { TargetError } from "../case/case.ts";
+import { TargetError } from "../case/verdict.ts";
 import { substitute, type Target } from "./manifest.ts";
 import { readProc, sessionMembers } from "../net/proc.ts";
 import {
