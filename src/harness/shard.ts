@@ -23,7 +23,7 @@ import { UsageError } from "../cli/_args.ts";
 import type { Target } from "./manifest.ts";
 import type { MergedPart, RunReport, ShardInfo, TargetReport } from "../reports/report.ts";
 import { REPORT_FORMAT_VERSION } from "../reports/report.ts";
-import { applicableCases } from "./runner.ts";
+import { applicableCases } from "./plan.ts";
 
 /**
  * Parses `i/n` (1 ≤ i ≤ n ≤ 1000) as given to `--shard`.
