@@ -48,6 +48,9 @@ export function sockspecCommand(permissions: string[], args: string[]): string[]
     "run",
     "--quiet",
     "--no-prompt",
+    // sockspec's modules stand alone: no deno.json or package.json found from the cwd or
+    // around the module applies (under node_modules, one would make Deno refuse TypeScript)
+    "--no-config",
     "--unstable-net",
     ...permissions,
     CLI_PATH,
