@@ -4,11 +4,7 @@
 // the JSR dry run: both packages carry the same runtime files and nothing else.
 import assert from "node:assert/strict";
 import { ROOT, runCommand } from "../src/testdata/run_cli.ts";
-
-/** The README's commands ("Use it in your project"), run below exactly as written. */
-export const NPM_INSTALL = "npm install ./sockspec-0.1.0.tgz";
-/** The check command the README shows for the npm route. */
-export const NPX_CHECK = "npx sockspec check --target ./srv.json --report junit=./out.xml";
+import { NPM_INSTALL, NPX_CHECK } from "../src/testdata/readme_commands.ts";
 
 const NPM_TIMEOUT_MS = 240_000;
 

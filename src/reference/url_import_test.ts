@@ -4,10 +4,7 @@
 import assert from "node:assert/strict";
 import { normalize } from "node:path";
 import { ROOT, runCommand } from "../testdata/run_cli.ts";
-
-/** The README's by-URL command, with the JSR specifier this test replaces by its URL. */
-export const URL_CHECK =
-  "deno run --unstable-net --allow-run --allow-read --allow-write --allow-net --allow-env jsr:@sockspec/sockspec/cli check";
+import { JSR_CLI, URL_CHECK } from "../testdata/readme_commands.ts";
 
 const TYPES: Record<string, string> = {
   ts: "application/typescript",
@@ -115,14 +112,14 @@ Deno.test("the CLI run by URL checks a manifest relative to the user's directory
       }),
     );
     const [command, ...args] = URL_CHECK.replace(
-      "jsr:@sockspec/sockspec/cli",
+      JSR_CLI,
       `${base}src/cli/main.ts`,
     )
       .split(" ");
     assert.equal(command, "deno");
     const out = await runCommand(
       Deno.execPath(),
-      [args[0], "--quiet", ...args.slice(1), "--target", "./srv.json", "--report", "json=./r.json"],
+      [args[0], "--quiet", ...args.slice(1), "--report", "json=./r.json"],
       { cwd: dir, timeoutMs: 120_000 },
     );
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);

@@ -1,0 +1,30 @@
+/**
+ * The commands of the README's "Use it in your project", each run as written by a test:
+ * readme_test.ts checks that the README shows exactly these, bin/sockspec_test.ts runs the
+ * npm ones, src/reference/url_import_test.ts the by-URL one (with its loopback URL in place
+ * of the JSR specifier), readme_test.ts the examples test.
+ *
+ * @example
+ * ```ts
+ * import { NPX_CHECK } from "./readme_commands.ts";
+ * NPX_CHECK.split(" ")[0]; // "npx"
+ * ```
+ * @module
+ */
+
+/** Installs the packed tarball (its name carries the version in package.json). */
+export const NPM_INSTALL = "npm install ./sockspec-0.1.0.tgz";
+
+/** Checks the user's server, run from the user's project. */
+export const NPX_CHECK = "npx sockspec check --target ./srv.json --report junit=./out.xml";
+
+/** The CLI by JSR specifier (or any URL serving the repository in its place). */
+export const URL_CHECK =
+  "deno run --unstable-net --allow-run --allow-read --allow-write --allow-net --allow-env jsr:@sockspec/sockspec/cli check --target ./srv.json";
+
+/** The JSR specifier in {@linkcode URL_CHECK} that a URL of src/cli/main.ts stands for. */
+export const JSR_CLI = "jsr:@sockspec/sockspec/cli";
+
+/** The user's own test file, examples/my_server_test.ts. */
+export const EXAMPLES_TEST =
+  "deno test --unstable-net --allow-run --allow-read --allow-write --allow-net --allow-env examples/my_server_test.ts";
