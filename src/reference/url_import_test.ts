@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { normalize } from "node:path";
 import { ROOT, runCommand } from "../testdata/run_cli.ts";
 import { JSR_CLI, URL_CHECK } from "../testdata/readme_commands.ts";
+import { commandExists } from "../harness/manifest.ts";
 
 const TYPES: Record<string, string> = {
   ts: "application/typescript",
@@ -130,4 +131,39 @@ Deno.test("the CLI run by URL checks a manifest relative to the user's directory
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "imported by URL, the bench's C baseline is fetched from the URL and built",
+  ignore: !commandExists("cc"),
+  fn: async () => {
+    const { server, served, base } = serveRepo();
+    const dir = await Deno.makeTempDir({ prefix: "sockspec-url-" });
+    try {
+      await Deno.writeTextFile(
+        `${dir}/user.ts`,
+        `import { buildCEcho } from "${base}src/cli/bench.ts";
+console.log(JSON.stringify(await buildCEcho(${JSON.stringify(dir)})));`,
+      );
+      const out = await runCommand(Deno.execPath(), [
+        "run",
+        "--quiet",
+        "--no-config",
+        `--allow-import=${new URL(base).host}`,
+        "--allow-run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        "--allow-env",
+        `${dir}/user.ts`,
+      ], { cwd: dir, timeoutMs: 120_000 });
+      assert.equal(out.code, 0, out.stderr);
+      assert.deepEqual(JSON.parse(out.stdout), { binary: `${dir}/echo_server` });
+      assert.ok(served.has("fixtures/c/echo_server.c"), "the C source was not fetched");
+      assert.ok((await Deno.stat(`${dir}/echo_server`)).isFile);
+    } finally {
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
