@@ -27,7 +27,7 @@ Deno.test("README: 'Use it in your project' comes first and shows the tested com
   const commands = blocks(section).filter((b) => b.lang === "sh")
     .flatMap((b) => b.body.trim().split("\n"));
   assert.deepEqual(commands, [NPM_INSTALL, NPX_CHECK, URL_CHECK, EXAMPLES_TEST]);
-  const version = JSON.parse(Deno.readTextFileSync(`${ROOT}package.json`)).version;
+  const version = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).version;
   assert.equal(NPM_INSTALL, `npm install ./sockspec-${version}.tgz`);
 });
 

@@ -1,6 +1,6 @@
 /**
  * The commands of the README's "Use it in your project", each run as written by a test:
- * readme_test.ts checks that the README shows exactly these, bin/sockspec_test.ts runs the
+ * readme_test.ts checks that the README shows exactly these, scripts/pack_test.ts runs the
  * npm ones, src/reference/url_import_test.ts the by-URL one (with its loopback URL in place
  * of the JSR specifier), readme_test.ts the examples test.
  *
@@ -12,7 +12,7 @@
  * @module
  */
 
-/** Installs the packed tarball (its name carries the version in package.json). */
+/** Installs the tarball `deno task pack` builds (its name carries the version in deno.json). */
 export const NPM_INSTALL = "npm install ./sockspec-0.1.0.tgz";
 
 /** Checks the user's server, run from the user's project. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `sockspec` command of the npm package: runs sockspec's CLI (src/cli/main.ts) on the
+// The `sockspec` command of the npm package (scripts/pack.ts puts this file in the package
+// as bin/sockspec.cjs, so the package root is ..): runs sockspec's CLI (src/cli/main.ts) on the
 // deno binary of the pinned `deno` npm dependency, so it needs no global Deno. Relative
 // paths in the arguments (--target, --expect, --report) are the user's: the CLI runs in
 // the directory the command was started from. Signals are passed on; the exit code (or

@@ -1,10 +1,12 @@
-// The npm package, as a new user gets it: `npm pack` of the repo, `npm install` of the
-// tarball into a project outside the repo (its `deno` dependency from the npm registry or
-// cache), then `npx sockspec …` there against a server that lives in that project. Also
-// the JSR dry run: both packages carry the same runtime files and nothing else.
+// The npm package, as a new user gets it: `deno task pack` (scripts/pack.ts), `npm install`
+// of the tarball into a project outside the repo (its `deno` dependency from the npm
+// registry or cache), then `npx sockspec …` there against a server that lives in that
+// project. Also the JSR dry run: both packages carry the same runtime files, nothing else.
 import assert from "node:assert/strict";
+import { basename } from "node:path";
 import { ROOT, runCommand } from "../src/testdata/run_cli.ts";
 import { NPM_INSTALL, NPX_CHECK } from "../src/testdata/readme_commands.ts";
+import { patternTest, runtimeFiles } from "./pack.ts";
 
 const NPM_TIMEOUT_MS = 240_000;
 
@@ -36,21 +38,40 @@ function assertRuntimeOnly(files: string[], what: string): void {
   }
 }
 
+/** `deno task pack --out dest`: the tarball's path and the files it holds. */
 async function npmPack(dest: string): Promise<{ filename: string; files: string[] }> {
-  const out = await runCommand("npm", ["pack", "--json", "--pack-destination", dest], {
-    timeoutMs: 60_000,
+  const out = await runCommand(Deno.execPath(), ["task", "--quiet", "pack", "--out", dest], {
+    timeoutMs: 120_000,
   });
-  assert.equal(out.code, 0, `npm pack failed: ${out.stderr}`);
-  const [pack] = JSON.parse(out.stdout) as { filename: string; files: { path: string }[] }[];
-  return { filename: pack.filename, files: pack.files.map((f) => f.path).sort() };
+  assert.equal(out.code, 0, `deno task pack failed: ${out.stderr}`);
+  const tarball = out.stdout.trim().split("\n").pop() ?? "";
+  assert.equal(tarball.slice(0, dest.length + 1), `${dest}/`, out.stdout);
+  const list = await runCommand("tar", ["-tzf", tarball], { timeoutMs: 30_000 });
+  assert.equal(list.code, 0, list.stderr);
+  const files = list.stdout.trim().split("\n").map((f) => f.replace(/^package\//, "")).sort();
+  return { filename: basename(tarball), files };
 }
+
+Deno.test("publish patterns: directories, * and **", () => {
+  assert.ok(patternTest("**/*_test.ts")("a_test.ts"));
+  assert.ok(patternTest("**/*_test.ts")("src/x/a_test.ts"));
+  assert.ok(!patternTest("**/*_test.ts")("src/x/a_test.tsx"));
+  assert.ok(patternTest("src/**/*.ts")("src/a.ts"));
+  assert.ok(patternTest("src/**/*.ts")("src/a/b/c.ts"));
+  assert.ok(!patternTest("src/**/*.ts")("srcs/a.ts"));
+  assert.ok(!patternTest("conformance/*.ts")("conformance/echo/echo.ts"));
+  assert.ok(patternTest("src/testdata/")("src/testdata/a/b.ts"));
+  assert.ok(!patternTest("src/testdata/")("src/testdata2/b.ts"));
+  assert.ok(patternTest("mod.ts")("mod.ts"));
+  assert.ok(!patternTest("mod.ts")("mod.tsx"));
+  assert.ok(!patternTest("fixtures/c/echo_server.c")("fixtures/c/echo_serverXc"));
+});
 
 Deno.test("npm and JSR packages carry the same runtime files only", async () => {
   const dest = await Deno.makeTempDir({ prefix: "sockspec-pack-" });
   try {
     const npm = await npmPack(dest);
     const version = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).version;
-    assert.equal(JSON.parse(await Deno.readTextFile(`${ROOT}package.json`)).version, version);
     assert.equal(npm.filename, `sockspec-${version}.tgz`);
     assert.equal(`npm install ./${npm.filename}`, NPM_INSTALL, "the README's version is current");
     assertRuntimeOnly(npm.files, "the npm tarball");
@@ -64,6 +85,8 @@ Deno.test("npm and JSR packages carry the same runtime files only", async () => 
     assertRuntimeOnly(jsrFiles, "the JSR package");
     const npmOnly = ["bin/sockspec.cjs", "package.json"];
     assert.deepEqual(npm.files.filter((f) => !npmOnly.includes(f)), jsrFiles);
+    assert.deepEqual(await runtimeFiles(ROOT), jsrFiles, "scripts/pack.ts reads publish as JSR");
+    assert.deepEqual(npm.files.filter((f) => npmOnly.includes(f)), npmOnly);
   } finally {
     await Deno.remove(dest, { recursive: true });
   }
