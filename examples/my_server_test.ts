@@ -7,9 +7,11 @@
  *
  *     deno test --unstable-net --allow-run --allow-read --allow-write --allow-net --allow-env examples/my_server_test.ts
  *
- * In your project, import from the package instead of `../mod.ts`: from the npm package,
- * `./node_modules/sockspec/mod.ts`; by URL, `https://…/mod.ts` (add `--allow-import`).
- * `--unstable-net` is what the datagram cases need (without it they SKIP and say so).
+ * In your project, import sockspec instead of `../mod.ts`: from JSR, `jsr:@sockspec/sockspec`;
+ * by URL, `https://…/mod.ts` (add `--allow-import=HOST`); from the npm package,
+ * `./node_modules/sockspec/mod.ts`, with `--no-config` added (Deno refuses TypeScript under
+ * node_modules when it reads your package.json). `--unstable-net` is what the datagram cases
+ * need: without it they SKIP and say so.
  *
  * @module
  */
