@@ -6,6 +6,7 @@ import { parse } from "npm:yaml@2.9.1";
 import { ROOT, runCommand } from "./src/testdata/run_cli.ts";
 import {
   EXAMPLES_TEST,
+  JSR_BASE,
   NPM_INSTALL,
   NPX_CHECK,
   URL_CHECK,
@@ -29,6 +30,7 @@ Deno.test("README: 'Use it in your project' comes first and shows the tested com
   assert.deepEqual(commands, [NPM_INSTALL, NPX_CHECK, URL_CHECK, EXAMPLES_TEST]);
   const version = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).version;
   assert.equal(NPM_INSTALL, `npm install ./sockspec-${version}.tgz`);
+  assert.ok(JSR_BASE.endsWith(`/${version}/`), `${JSR_BASE} is not version ${version}`);
 });
 
 Deno.test("README: the action snippet uses action.yml's inputs", async () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { normalize } from "node:path";
 import { ROOT, runCommand } from "../testdata/run_cli.ts";
-import { JSR_CLI, URL_CHECK } from "../testdata/readme_commands.ts";
+import { JSR_BASE, URL_CHECK } from "../testdata/readme_commands.ts";
 import { commandExists } from "../harness/manifest.ts";
 
 const TYPES: Record<string, string> = {
@@ -112,10 +112,7 @@ Deno.test("the CLI run by URL checks a manifest relative to the user's directory
         command: ["node", "{dir}/srv.mjs", "--tcp", "{host}", "{port}"],
       }),
     );
-    const [command, ...args] = URL_CHECK.replace(
-      JSR_CLI,
-      `${base}src/cli/main.ts`,
-    )
+    const [command, ...args] = URL_CHECK.replace(JSR_BASE, base)
       .split(" ");
     assert.equal(command, "deno");
     const out = await runCommand(

@@ -2,7 +2,7 @@
  * The commands of the README's "Use it in your project", each run as written by a test:
  * readme_test.ts checks that the README shows exactly these, scripts/pack_test.ts runs the
  * npm ones, src/reference/url_import_test.ts the by-URL one (with its loopback URL in place
- * of the JSR specifier), readme_test.ts the examples test.
+ * of JSR's), readme_test.ts the examples test.
  *
  * @example
  * ```ts
@@ -18,12 +18,15 @@ export const NPM_INSTALL = "npm install ./sockspec-0.1.0.tgz";
 /** Checks the user's server, run from the user's project. */
 export const NPX_CHECK = "npx sockspec check --target ./srv.json --report junit=./out.xml";
 
-/** The CLI by JSR specifier (or any URL serving the repository in its place). */
-export const URL_CHECK =
-  "deno run --unstable-net --allow-run --allow-read --allow-write --allow-net --allow-env jsr:@sockspec/sockspec/cli check --target ./srv.json";
+/**
+ * Where JSR serves the package's files (any URL serving the repository works in its place;
+ * the version is deno.json's).
+ */
+export const JSR_BASE = "https://jsr.io/@sockspec/sockspec/0.1.0/";
 
-/** The JSR specifier in {@linkcode URL_CHECK} that a URL of src/cli/main.ts stands for. */
-export const JSR_CLI = "jsr:@sockspec/sockspec/cli";
+/** The CLI run by URL, from {@linkcode JSR_BASE}. */
+export const URL_CHECK =
+  `deno run --unstable-net --allow-run --allow-read --allow-write --allow-net --allow-env ${JSR_BASE}src/cli/main.ts check --target ./srv.json`;
 
 /** The user's own test file, examples/my_server_test.ts. */
 export const EXAMPLES_TEST =
