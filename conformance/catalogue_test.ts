@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { relative } from "node:path";
 import { allCases } from "./mod.ts";
 import type { Verdict } from "../src/case/case.ts";
-import { runChecks } from "../src/cli/check.ts";
+import { runAll } from "../src/harness/runner.ts";
 import { applyExpectations } from "../src/harness/expectations.ts";
 import {
   combineRuns,
@@ -25,7 +25,6 @@ import {
 } from "../src/harness/flaky.ts";
 import { commandExists, loadManifest } from "../src/harness/manifest.ts";
 import { type CaseResult, failsRun, judge, type RunReport } from "../src/reports/report.ts";
-import { shardCases } from "../src/harness/shard.ts";
 import {
   CATALOGUE_EXPECT,
   catalogueMain,
@@ -165,7 +164,7 @@ Deno.test("a server that fails every other start is reported FLAKY 50%, and fits
     const cases = allCases.filter((c) => c.id === "echo/tcp/1");
     const run = async (expect: FlakyExpectFile) => {
       await Deno.remove(`${dir}/count`).catch(() => {});
-      const report = await runChecks([target], shardCases([target], cases, () => true), {
+      const report = await runAll([target], cases, {
         strict: true,
       });
       applyExpectations(report, [expect.file]);

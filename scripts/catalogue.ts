@@ -28,7 +28,7 @@
 import { dirname, relative, resolve } from "node:path";
 import { allCases } from "../conformance/mod.ts";
 import type { Case, Observed, Verdict } from "../src/case/case.ts";
-import { runChecks } from "../src/cli/check.ts";
+import { runAll } from "../src/harness/runner.ts";
 import { intOption, parseOptions, UsageError } from "../src/cli/_args.ts";
 import { consoleReport, Progress } from "../src/reports/console.ts";
 import { applyExpectations, ExpectationsError, expectResult } from "../src/harness/expectations.ts";
@@ -462,7 +462,7 @@ export async function catalogueMain(args: string[]): Promise<number> {
   let report: RunReport;
   let settled: Settled[];
   try {
-    report = await runChecks(kept, keptPlan, {
+    report = await runAll(kept, allCases, {
       jobs,
       strict: true,
       timeoutMs,

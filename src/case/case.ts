@@ -34,6 +34,7 @@
 import type { Target } from "../harness/manifest.ts";
 import type { Instance, StartOptions } from "../harness/target.ts";
 import type { EvidenceRecorder } from "./evidence.ts";
+import type { Random } from "./random.ts";
 import type { StreamAddress } from "../net/sockets.ts";
 import type { Level, Outcome, TargetKind, Transport } from "./verdict.ts";
 
@@ -71,6 +72,13 @@ export interface Case {
   needs?: Needs;
   /** Hard limit for the whole case in ms (default: 4 × the target's wait timeout). */
   timeoutMs?: number;
+  /**
+   * What to look at in a server that fails this case, as one short sentence ("read until
+   * the peer closes, not once"). Reports show it with a FAIL.
+   */
+  hint?: string;
+  /** The title of the case's family (its id without the last part), set by {@linkcode inFamily}. */
+  familyTitle?: string;
   /** Exercises the target. Return an {@linkcode Outcome}, or throw (see {@linkcode Failure}). */
   run(ctx: CaseContext): Promise<Outcome>;
 }
@@ -89,6 +97,8 @@ export interface CaseContext {
   readonly tmp: string;
   /** Records bytes, timings and notes that the reports show. */
   readonly evidence: EvidenceRecorder;
+  /** Every random payload and choice comes from here, seeded by the run (see `random.ts`). */
+  readonly random: Random;
   /** Starts (or attaches to) an instance of the target; it is torn down after the case. */
   start(opts?: StartOptions): Promise<Instance>;
   /** Connects to a stream address within {@linkcode CaseContext.timeoutMs}; closed after the case. */
@@ -97,4 +107,25 @@ export interface CaseContext {
   track<T extends { close(): void }>(resource: T): T;
   /** Runs `fn` after the case (in reverse order of registration), whatever happens. */
   defer(fn: () => void | Promise<void>): void;
+}
+
+/**
+ * Gives every case of one family its family's title (a family is the cases that share
+ * their id up to the last part, such as `echo/tcp`). Reports group and head results by it.
+ *
+ * @example
+ * ```ts
+ * import { inFamily } from "./case.ts";
+ * const [c] = inFamily("Stream echo over TCP", [{
+ *   id: "echo/tcp/1",
+ *   requirement: "The tutorial message comes back byte-exact.",
+ *   level: "MUST",
+ *   kind: "stream-echo",
+ *   run: () => Promise.resolve({ verdict: "PASS", message: "ok" }),
+ * }]);
+ * console.log(c.familyTitle); // "Stream echo over TCP"
+ * ```
+ */
+export function inFamily(title: string, cases: readonly Case[]): Case[] {
+  return cases.map((c) => ({ ...c, familyTitle: title }));
 }

@@ -32,8 +32,8 @@ import { type FlakyExpectFile, loadFlakyExpectFile, settleFlaky } from "../harne
 import { loadManifest, type Target } from "../harness/manifest.ts";
 import { referenceTargets } from "../reference/targets.ts";
 import { parseReportSpecs, REPORT_FORMATS, writeReports } from "./report.ts";
-import { type RunReport, summarize, type TargetReport } from "../reports/report.ts";
-import { runAll, type RunOptions, runTarget } from "../harness/runner.ts";
+import { type RunReport, summarize } from "../reports/report.ts";
+import { runAll } from "../harness/runner.ts";
 import { parseShard, shardCases } from "../harness/shard.ts";
 
 /** Help for `sockspec check`. */
@@ -66,65 +66,6 @@ Progress goes to stderr: one live line on a terminal, one line per case otherwis
 Exit: 0 all MUST cases pass (or every result is as expected), 1 a conformance failure or
 an unexpected result, 2 a usage, manifest or harness error, 130 interrupted (Ctrl-C; the
 partial report is still printed and every report file is still written).`;
-
-/** Options of {@linkcode runChecks}. */
-export interface ChecksOptions extends Omit<RunOptions, "select"> {
-  /** How many targets run at the same time (default 1). */
-  jobs?: number;
-}
-
-/**
- * Runs `plan[i]` (cases) against `targets[i]`, up to `jobs` targets at a time, and returns
- * one report with the targets in the order given (every target is listed, with the results
- * it got before an interrupt, or none). Each target is isolated already: every case gets
- * its own temp dir, free port, socket path and instance.
- *
- * @example
- * ```ts
- * import { runChecks } from "./check.ts";
- * import { allCases } from "../../conformance/mod.ts";
- * import { referenceTargets } from "../reference/targets.ts";
- * import { shardCases } from "../harness/shard.ts";
- * const targets = referenceTargets();
- * const report = await runChecks(targets, shardCases(targets, allCases, () => true), { jobs: 3 });
- * ```
- */
-export async function runChecks(
-  targets: readonly Target[],
-  plan: readonly (readonly Case[])[],
-  opts: ChecksOptions = {},
-): Promise<RunReport> {
-  const t0 = performance.now();
-  const startedAt = new Date().toISOString();
-  const reports: (TargetReport | undefined)[] = targets.map(() => undefined);
-  let next = 0;
-  const worker = async () => {
-    while (next < targets.length && !opts.signal?.aborted) {
-      const i = next++;
-      reports[i] = await runTarget(targets[i], plan[i] ?? [], opts);
-    }
-  };
-  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, targets.length));
-  await Promise.all(Array.from({ length: jobs }, worker));
-  // runAll with no targets gives the run's metadata (tool, runtime) from the one place that makes it.
-  const meta = await runAll([], [], { strict: opts.strict, signal: opts.signal });
-  return {
-    ...meta,
-    startedAt,
-    durationMs: Math.round(performance.now() - t0),
-    interrupted: opts.signal?.aborted ?? false,
-    targets: targets.map((t, i) =>
-      reports[i] ?? {
-        name: t.name,
-        kind: t.kind,
-        source: t.source,
-        description: t.description,
-        results: [],
-        durationMs: 0,
-      }
-    ),
-  };
-}
 
 /**
  * Runs `sockspec check ARGS` and resolves with the exit code.
@@ -225,7 +166,9 @@ export async function checkMain(args: string[]): Promise<number> {
   try {
     let report: RunReport;
     try {
-      report = await runChecks(targets, plan, {
+      report = await runAll(targets, allCases, {
+        select,
+        shard,
         jobs,
         strict: values.strict,
         timeoutMs,
@@ -239,7 +182,6 @@ export async function checkMain(args: string[]): Promise<number> {
     } finally {
       progress.done();
     }
-    if (shard) report.shard = shard;
     applyExpectations(report, expectFiles);
     if (flakyFiles.length && !report.interrupted) {
       // A result that differs from its record is re-run to tell noise from a change; a case

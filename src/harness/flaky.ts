@@ -42,17 +42,16 @@
  * @example
  * ```ts
  * import { loadFlakyExpectFile, settleFlaky } from "./flaky.ts";
- * import { runChecks } from "../cli/check.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { applyExpectations } from "./expectations.ts";
  * import { loadManifest } from "./manifest.ts";
- * import { shardCases } from "./shard.ts";
+ * import { runAll } from "./runner.ts";
  * const expect = await loadFlakyExpectFile("expectations/catalogue.json");
  * const targets = [await loadManifest("fixtures/targets/socat-echo-unix.json")];
- * const report = await runChecks(targets, shardCases(targets, allCases, () => true));
+ * const report = await runAll(targets, allCases);
  * applyExpectations(report, [expect.file]);
  * const flaky = await settleFlaky(report, targets, allCases, [expect]);
- * console.log(flaky.map((f) => f.message));
+ * console.log(flaky.map((f) => f.result.message));
  * ```
  * @module
  */

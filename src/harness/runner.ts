@@ -25,6 +25,7 @@ import {
   TargetError,
 } from "../case/case.ts";
 import { EvidenceRecorder } from "../case/evidence.ts";
+import { caseSeed, newSeed, Random } from "../case/random.ts";
 import { errnoCode, errnoLine } from "../python/errno.ts";
 import { commandExists, type Target } from "./manifest.ts";
 import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
@@ -32,6 +33,11 @@ import { VERSION } from "../reports/report.ts";
 import { currentUid } from "../net/proc.ts";
 import { closeQuietly, connect, EofError, OverflowError, TimeoutError } from "../net/sockets.ts";
 import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
+import { applicableCases } from "./plan.ts";
+import { shardCases } from "./shard.ts";
+import type { ShardInfo } from "../reports/report.ts";
+
+export { applicableCases } from "./plan.ts";
 
 /** Options for a run. */
 export interface RunOptions {
@@ -47,23 +53,15 @@ export interface RunOptions {
   onResult?: (target: Target, result: CaseResult, index: number, total: number) => void;
   /** Override every target's wait timeout (ms). */
   timeoutMs?: number;
-}
-
-/**
- * The cases that apply to a target: same kind, and a transport the target declares.
- *
- * @example
- * ```ts
- * import { applicableCases } from "./runner.ts";
- * import { allCases } from "../../conformance/mod.ts";
- * import { referenceTargets } from "../reference/targets.ts";
- * applicableCases(referenceTargets()[0], allCases).length;
- * ```
- */
-export function applicableCases(target: Target, cases: readonly Case[]): Case[] {
-  return cases.filter((c) =>
-    c.kind === target.kind && (c.transport === undefined || target.transports.includes(c.transport))
-  );
+  /**
+   * The run's seed: every case's random payloads derive from it, the target's name and the
+   * case id (default: a fresh one, which the report records).
+   */
+  seed?: number;
+  /** How many cases {@linkcode runAll} runs at the same time (default 1). */
+  jobs?: number;
+  /** Run only this shard of the (target, case) pairs (see `shard.ts`). */
+  shard?: ShardInfo;
 }
 
 /**
@@ -124,7 +122,9 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   const result = (outcome: Outcome): CaseResult => ({
     id: c.id,
     family: familyOf(c.id),
+    ...(c.familyTitle ? { familyTitle: c.familyTitle } : {}),
     requirement: c.requirement,
+    ...(c.hint ? { hint: c.hint } : {}),
     level: c.level,
     verdict: outcome.verdict,
     message: outcome.message,
@@ -136,6 +136,7 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   if (why) return result({ verdict: "SKIP", message: why });
 
   const timeoutMs = opts.timeoutMs ?? target.timeoutMs;
+  const seed = opts.seed ?? newSeed();
   const hardMs = (c.timeoutMs ?? 4 * timeoutMs) + target.ready.timeoutMs;
   const tmp = await Deno.makeTempDir({ prefix: "sockspec-" });
   const controller = new AbortController();
@@ -164,6 +165,7 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     signal: controller.signal,
     tmp,
     evidence,
+    random: new Random(caseSeed(seed, target.name, c.id)),
     async start(startOpts = {}) {
       if (tornDown || controller.signal.aborted) throw new TargetError("the case was stopped");
       const dir = `${tmp}/${++starts}`;
@@ -301,14 +303,35 @@ export async function runTarget(
 }
 
 /**
- * Runs every target in turn and returns the whole report.
+ * True when a target's cases must run one at a time: it is one shared server (attached, not
+ * started per case), so cases running at once would see each other's connections.
+ *
+ * @example
+ * ```ts
+ * import { exclusiveTarget } from "./runner.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * exclusiveTarget(referenceTargets()[0]); // false: each case starts its own instance
+ * ```
+ */
+export function exclusiveTarget(target: Target): boolean {
+  return !target.command;
+}
+
+/**
+ * The one run loop: runs the applicable, selected cases (only this shard's, with `shard`)
+ * against every target and returns the whole report. Up to `jobs` cases run at the same
+ * time, across targets and within one (each case has its own temp dir, free port, socket
+ * path and instance), except that an {@linkcode exclusiveTarget}'s cases run one at a time.
+ * Every target is listed, in the order given, with its results in case order (none when
+ * interrupted before it started). `sockspec check`, `deno test`, the catalogue and the
+ * benchmark's suite timing all run through here.
  *
  * @example
  * ```ts
  * import { runAll } from "./runner.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * const report = await runAll(referenceTargets(), allCases, { strict: true });
+ * const report = await runAll(referenceTargets(), allCases, { strict: true, jobs: 2 });
  * ```
  */
 export async function runAll(
@@ -318,11 +341,36 @@ export async function runAll(
 ): Promise<RunReport> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const reports: TargetReport[] = [];
-  for (const target of targets) {
-    if (opts.signal?.aborted) break;
-    reports.push(await runTarget(target, cases, opts));
-  }
+  const seed = opts.seed ?? newSeed();
+  const caseOpts = { ...opts, seed, select: undefined };
+  const plan = shardCases(targets, cases, opts.select ?? (() => true), opts.shard);
+  const results: (CaseResult | undefined)[][] = plan.map((p) => p.map(() => undefined));
+  const began: (number | undefined)[] = targets.map(() => undefined);
+  const ended: number[] = targets.map(() => 0);
+  // The work, in report order; an exclusive target's cases form one item, run in turn.
+  const items = targets.flatMap((target, t) =>
+    exclusiveTarget(target) ? [{ t, cases: plan[t].map((_, i) => i) }] : plan[t].map((_, i) => ({
+      t,
+      cases: [i],
+    }))
+  );
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && !opts.signal?.aborted) {
+      const { t, cases: indexes } = items[next++];
+      for (const i of indexes) {
+        if (opts.signal?.aborted) return;
+        began[t] ??= performance.now();
+        opts.onCaseStart?.(targets[t], plan[t][i], i, plan[t].length);
+        const r = await runCase(targets[t], plan[t][i], caseOpts);
+        results[t][i] = r;
+        ended[t] = performance.now();
+        opts.onResult?.(targets[t], r, i, plan[t].length);
+      }
+    }
+  };
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, items.length));
+  await Promise.all(Array.from({ length: jobs }, worker));
   return {
     formatVersion: 1,
     tool: { name: "sockspec", version: VERSION },
@@ -335,8 +383,18 @@ export async function runAll(
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     strict: opts.strict ?? false,
+    seed,
     interrupted: opts.signal?.aborted ?? false,
-    targets: reports,
+    ...(opts.shard ? { shard: opts.shard } : {}),
+    targets: targets.map((target, t) => ({
+      name: target.name,
+      kind: target.kind,
+      source: target.source,
+      description: target.description,
+      // Results in case order; an interrupted run keeps those that finished.
+      results: results[t].filter((r): r is CaseResult => r !== undefined),
+      durationMs: began[t] === undefined ? 0 : Math.round(ended[t] - began[t]!),
+    })),
   };
 }
 

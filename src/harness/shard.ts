@@ -19,11 +19,11 @@
  */
 
 import type { Case } from "../case/case.ts";
-import { UsageError } from "../cli/_args.ts";
+import { UsageError } from "./usage.ts";
 import type { Target } from "./manifest.ts";
 import type { MergedPart, RunReport, ShardInfo, TargetReport } from "../reports/report.ts";
 import { REPORT_FORMAT_VERSION } from "../reports/report.ts";
-import { applicableCases } from "./runner.ts";
+import { applicableCases } from "./plan.ts";
 
 /**
  * Parses `i/n` (1 ≤ i ≤ n ≤ 1000) as given to `--shard`.

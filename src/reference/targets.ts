@@ -12,7 +12,7 @@
 
 import { fileURLToPath } from "node:url";
 import { parseManifest, type Target } from "../harness/manifest.ts";
-import { SIZE_ENV } from "../cli/dgram.ts";
+import { SIZE_ENV } from "../net/datagram.ts";
 
 /**
  * Where one of sockspec's own files is, as `deno run` and `cc` take it: a file path when

@@ -31,8 +31,12 @@ export interface CaseResult {
   id: string;
   /** The id without its last segment. */
   family: string;
+  /** The family's title, when the case declares one. */
+  familyTitle?: string;
   /** The requirement sentence. */
   requirement: string;
+  /** What to look at in a server that fails the case, when the case declares it. */
+  hint?: string;
   /** MUST, SHOULD or INFO. */
   level: Level;
   /** What happened. */
@@ -101,6 +105,8 @@ export interface RunReport {
   durationMs: number;
   /** Whether SHOULD failures fail the run. */
   strict: boolean;
+  /** The run's seed (`--seed`): every case's random payloads derive from it. */
+  seed?: number;
   /** True when the run was interrupted (Ctrl-C) and the report is partial. */
   interrupted: boolean;
   /** Set when this report holds one shard of the work (`--shard i/n`). */

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { runCli } from "./testdata/run_cli.ts";
+ * import { runCli } from "./run_cli.ts";
  * const { code, stdout } = await runCli(["check", "--list"]);
  * ```
  * @module
@@ -37,7 +37,7 @@ export interface CliResult {
  *
  * @example
  * ```ts
- * import { cliArgv } from "./testdata/run_cli.ts";
+ * import { cliArgv } from "./run_cli.ts";
  * new Deno.Command(Deno.execPath(), { args: cliArgv(["check", "--list"]) });
  * ```
  */
@@ -71,7 +71,7 @@ export interface RunCommandOptions {
  *
  * @example
  * ```ts
- * import { runCommand } from "./testdata/run_cli.ts";
+ * import { runCommand } from "./run_cli.ts";
  * const { code, stdout } = await runCommand("npm", ["--version"], { timeoutMs: 10_000 });
  * ```
  */
@@ -114,7 +114,7 @@ export async function runCommand(
  *
  * @example
  * ```ts
- * import { runCli } from "./testdata/run_cli.ts";
+ * import { runCli } from "./run_cli.ts";
  * const { code } = await runCli(["--version"]);
  * ```
  */
