@@ -7,17 +7,18 @@
  *
  *     deno test --unstable-net --allow-run --allow-read --allow-write --allow-net --allow-env examples/my_server_test.ts
  *
- * In your project, import sockspec instead of `../mod.ts`: from JSR, `jsr:@sockspec/sockspec`;
- * by URL, `https://…/mod.ts` (add `--allow-import=HOST`); from the npm package,
- * `./node_modules/sockspec/mod.ts`, with `--no-config` added (Deno refuses TypeScript under
- * node_modules when it reads your package.json). `--unstable-net` is what the datagram cases
+ * It imports `@sockspec/sockspec`, as your project does after `deno add jsr:@sockspec/sockspec`
+ * (here deno.json maps the name to ./mod.ts). Or import it by URL, `https://…/mod.ts` (add
+ * `--allow-import=HOST`), or from the npm package, `./node_modules/sockspec/mod.ts`, with
+ * `--no-config` added (Deno refuses TypeScript under node_modules when it reads a
+ * package.json). `--unstable-net` is what the datagram cases
  * need: without it they SKIP and say so.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { allCases, closingLine, loadManifest, runAll, summarize } from "../mod.ts";
+import { allCases, closingLine, loadManifest, runAll, summarize } from "@sockspec/sockspec";
 
 const manifest = fileURLToPath(new URL("./echo_server.json", import.meta.url));
 const target = await loadManifest(manifest);
