@@ -201,3 +201,31 @@ Deno.test("the action's steps: install, shards, merge; the summary is appended",
     await Deno.remove(runner.workspace.replace(/\/workspace$/, ""), { recursive: true });
   }
 });
+
+Deno.test("the action installs the package input (a tarball relative to working-directory)", async () => {
+  const runner = await makeRunner();
+  try {
+    await Deno.mkdir(`${runner.workspace}/ci`);
+    const pack = await runCommand(
+      Deno.execPath(),
+      ["task", "--quiet", "pack", "--out", `${runner.workspace}/ci`],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(pack.code, 0, pack.stderr);
+    const tarball = pack.stdout.trim().split("\n").pop() ?? "";
+    const name = tarball.slice(tarball.lastIndexOf("/") + 1);
+    const install = await runSteps(runner, ["Install sockspec"], {
+      package: `./${name}`,
+      "working-directory": "ci",
+    });
+    assert.equal(install.code, 0, `${install.stdout}\n${install.stderr}`);
+    assert.match(install.stdout, /^0\.1\.0$/m);
+    await Deno.stat(`${runner.env.RUNNER_TEMP}/sockspec/node_modules/sockspec/bin/sockspec.cjs`);
+    // it installed the given tarball: nothing was packed from the action's checkout
+    const packed = [...Deno.readDirSync(`${runner.env.RUNNER_TEMP}/sockspec`)]
+      .filter((e) => e.name.endsWith(".tgz"));
+    assert.deepEqual(packed, []);
+  } finally {
+    await Deno.remove(runner.workspace.replace(/\/workspace$/, ""), { recursive: true });
+  }
+});
