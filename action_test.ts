@@ -147,6 +147,8 @@ Deno.test("the action's steps: install, shards, merge; the summary is appended",
     const install = await runSteps(runner, ["Install sockspec"], {});
     assert.equal(install.code, 0, `${install.stdout}\n${install.stderr}`);
     assert.match(install.stdout, /^0\.1\.0$/m);
+    // no package input: the action packed its own checkout
+    await Deno.stat(`${runner.env.RUNNER_TEMP}/sockspec/sockspec-0.1.0.tgz`);
     assert.equal(
       (await Deno.readTextFile(runner.env.GITHUB_PATH)).trim(),
       `${runner.env.RUNNER_TEMP}/sockspec/node_modules/.bin`,
