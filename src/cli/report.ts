@@ -70,8 +70,18 @@ export function parseReportSpecs(values: readonly string[]): ReportSpec[] {
   return specs;
 }
 
+/** $GITHUB_STEP_SUMMARY, when it is set and readable. */
+function githubStepSummary(): string | undefined {
+  try {
+    return Deno.env.get("GITHUB_STEP_SUMMARY") || undefined;
+  } catch {
+    return undefined; // no env permission: not a CI step summary we can know of
+  }
+}
+
 /**
- * Writes each report file (creating parent directories). Every file is attempted; the
+ * Writes each report file (creating parent directories); a Markdown report to
+ * `$GITHUB_STEP_SUMMARY` is appended to it, as GitHub's job summary expects. Every file is attempted; the
  * errors, one line each naming the file, are returned (empty when all were written).
  *
  * @example
@@ -91,7 +101,9 @@ export async function writeReports(
     try {
       const slash = file.lastIndexOf("/");
       if (slash > 0) await Deno.mkdir(file.slice(0, slash), { recursive: true });
-      await Deno.writeTextFile(file, REPORT_FORMATS[format](report));
+      // GitHub's job summary collects every step's Markdown: add to it, do not replace it
+      const append = format === "markdown" && file === githubStepSummary();
+      await Deno.writeTextFile(file, REPORT_FORMATS[format](report), { append });
     } catch (err) {
       errors.push(`cannot write the ${format} report to ${file}: ${(err as Error).message}`);
     }

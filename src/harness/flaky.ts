@@ -375,7 +375,7 @@ export function judgeCombined(
   files: readonly FlakyExpectFile[],
   target: { source: string },
   verdicts: readonly Verdict[],
-  record = flakyRecordFor(files, target.source, combined.id),
+  record: FlakyRecord | undefined = flakyRecordFor(files, target.source, combined.id),
 ): void {
   expectResult(files.map((f) => f.file), target, combined);
   const flaky = new Set(verdicts).size > 1;

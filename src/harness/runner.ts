@@ -65,6 +65,15 @@ export interface RunOptions {
 }
 
 /**
+ * Whether a case opens datagram sockets in this process (Deno.listenDatagram is behind
+ * --unstable-net): the datagram and multicast families, and any case over udp or unixgram.
+ */
+function usesDatagrams(c: Case): boolean {
+  return c.kind === "dgram-echo" || c.kind === "multicast" || c.transport === "udp" ||
+    c.transport === "unixgram";
+}
+
+/**
  * Why a case cannot run here, or undefined when its needs are met.
  *
  * @example
@@ -82,6 +91,9 @@ export function unmetNeed(c: Case, target: Target): string | undefined {
     if (!commandExists(cmd)) return `needs the command '${cmd}' on PATH; install it`;
   }
   if (needs.python3 && !commandExists("python3")) return "needs python3 on PATH; install it";
+  if (usesDatagrams(c) && typeof Deno.listenDatagram !== "function") {
+    return "needs Deno's unstable datagram API (Deno.listenDatagram): run deno with --unstable-net";
+  }
   if (needs.launch && !target.command) {
     return "needs to start the target itself, but the manifest attaches to a running server (no command)";
   }
