@@ -276,9 +276,13 @@ export function streamClientCases(t: StreamTransport): Case[] {
               }`
               : `the whole ${echoed}-byte echo had come back at ${echoAt} ms, but the client ${
                 describeEnd(run)
-              }, the connection still open: it seems to wait for the end of the stream; its output ends with: ${
-                outputTail(run)
-              }`,
+              }, ${
+                conn.end
+                  ? "though it had closed the connection"
+                  : /^closing socket$/m.test(run.stdout)
+                  ? "the connection still open, though it printed `closing socket`"
+                  : "the connection still open: it seems to wait for the end of the stream"
+              }; its output ends with: ${outputTail(run)}`,
           );
         }
         if (run.status.code !== 0) {
