@@ -50,6 +50,13 @@ export async function startClient(
       `client target '${target.name}' has no command: sockspec must start a client itself (${target.source})`,
     );
   }
+  if (target.transports.length !== 1) {
+    throw new TargetError(
+      `client target '${target.name}' lists ${target.transports.length} transports (${
+        target.transports.join(", ")
+      }); a client manifest lists exactly one, the way its command connects (${target.source})`,
+    );
+  }
   let command = target.command;
   if (opts.unprivileged && currentUid() === 0) {
     if (!commandExists("setpriv")) {

@@ -50,6 +50,8 @@ Deno.test("client cases: ids, levels, kinds and a hint on each", () => {
     "client/udp/2 MUST",
     "client/udp/3 MUST",
     "client/udp/4 SHOULD",
+    "client/udp/5 INFO",
+    "client/udp/6 INFO",
   ]);
   assert.deepEqual(dgramClientCases("unixgram").map((c) => c.id), [
     "client/unixgram/1",
@@ -99,6 +101,15 @@ Deno.test("client cases: a client target without a command, or with a placeholde
     transports: ["tcp"],
     command: ["sh", "-c", "true", "{path}"],
   }, "/x/wrong.json");
+  const two = parseManifest({
+    name: "two-transports",
+    kind: "stream-client",
+    transports: ["tcp", "unix"],
+    command: ["sh", "-c", "true"],
+  }, "/x/two.json");
+  const r3 = await runCase(two, byId("client/unix/8"));
+  assert.equal(r3.verdict, "ERROR");
+  assert.match(r3.message, /lists 2 transports \(tcp, unix\); a client manifest lists exactly one/);
   const r2 = await runCase(wrong, byId("client/tcp/6"));
   assert.equal(r2.verdict, "ERROR");
   assert.match(r2.message, /placeholder \{path\} has no value here.*\/x\/wrong\.json/);

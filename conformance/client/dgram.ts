@@ -251,6 +251,65 @@ export function dgramClientCases(t: DgramClientTransport): Case[] {
         record(ctx, server);
         return judgeGiveUp(run, server);
       },
+    }, {
+      ...base,
+      id: id(5),
+      level: "INFO",
+      requirement:
+        "Whether the client takes an answer that comes from another port than the one it sent to (the tutorial's unconnected socket and recvfrom take it; a connected socket drops it).",
+      hint:
+        "a client that must only trust its server connects its UDP socket (or checks the sender recvfrom returns)",
+      async run(ctx) {
+        const { server, where } = serve(ctx, t, "other-port");
+        const run = await runClient(ctx, where);
+        record(ctx, server);
+        const answered = server.datagrams.find((d) => d.answer);
+        if (!answered) {
+          return fail(
+            `no datagram was answered; the client ${describeEnd(run)}: ${outputTail(run)}`,
+          );
+        }
+        const printed = run.stdout.includes(`received ${bytesRepr(answered.data)}`);
+        const otherPort = printed && run.status?.code === 0 ? "accepted" : "ignored";
+        return pass(
+          otherPort === "accepted"
+            ? `the client took the echo from another port and exited 0`
+            : `the client did not take the echo from another port: it ${describeEnd(run)}: ${
+              outputTail(run)
+            }`,
+          { otherPort },
+        );
+      },
+    }, {
+      ...base,
+      id: id(6),
+      level: "INFO",
+      requirement:
+        "What the client does with an answer shorter than its message (the echo truncated to 16 bytes): prints it and exits 0, as the tutorial does, or reports the short answer.",
+      hint: "a careful client compares the echo with what it sent",
+      async run(ctx) {
+        const { server, where } = serve(ctx, t, "truncate");
+        const run = await runClient(ctx, where);
+        record(ctx, server);
+        const answer = server.datagrams.find((d) => d.answer)?.answer;
+        if (!answer) {
+          return fail(
+            `no datagram was answered; the client ${describeEnd(run)}: ${outputTail(run)}`,
+          );
+        }
+        const printed = run.stdout.includes(`received ${bytesRepr(answer)}`);
+        const shortAnswer = !run.status
+          ? "waited"
+          : run.status.code === 0
+          ? (printed ? "printed" : "other")
+          : "reported";
+        return pass(
+          `with a ${answer.length}-byte answer the client ${describeEnd(run)}: ${outputTail(run)}`,
+          {
+            shortAnswer,
+          },
+        );
+      },
     });
   } else {
     cases.push({
