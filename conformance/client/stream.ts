@@ -67,7 +67,7 @@ export function isClientMessage(data: Uint8Array): boolean {
 const SETTLE_MS = 30;
 
 /** The pause between two bytes of the 1-byte-at-a-time echo, in ms. */
-const DRIP_MS = 2;
+const DRIP_MS = 1;
 
 /** Starts a fake server for the case (closed after it) and returns where the client goes. */
 function serve(

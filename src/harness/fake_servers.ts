@@ -56,7 +56,7 @@ export const MAX_BYTES = 1 << 20;
 export type StreamBehaviour = "echo" | "drip" | "burst" | "close-early" | "silent" | "record";
 
 /** How long the client must be quiet before a `burst` or `close-early` server answers, in ms. */
-export const BURST_QUIET_MS = 40;
+export const BURST_QUIET_MS = 20;
 
 /** Options of {@linkcode startStreamServer}. */
 export interface StreamServerOptions {
