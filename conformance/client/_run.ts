@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type CaseContext, Skip, TargetError } from "../../src/case/case.ts";
+import { type Case, type CaseContext, Skip, TargetError } from "../../src/case/case.ts";
 import { commandExists } from "../../src/harness/manifest.ts";
 import { type Instance, startInstance } from "../../src/harness/target.ts";
 import { currentUid } from "../../src/net/proc.ts";
@@ -31,6 +31,34 @@ export interface ClientOptions {
    * bits against it as for any user), through `setpriv`. Not root: as it is.
    */
   unprivileged?: boolean;
+}
+
+/** The client each case started last: its output tails go into the evidence of a FAIL. */
+const lastClient = new WeakMap<CaseContext, Instance>();
+
+/**
+ * The case with the output tails of the client it ran attached to its evidence when it
+ * gives FAIL or ERROR (the runner does this for the targets it starts; client cases start
+ * their client themselves).
+ */
+export function withClientTails(c: Case): Case {
+  const attach = (ctx: CaseContext) => {
+    const client = lastClient.get(ctx);
+    if (client) ctx.evidence.tails(client.stdout.tail(), client.stderr.tail());
+  };
+  return {
+    ...c,
+    async run(ctx) {
+      try {
+        const outcome = await c.run(ctx);
+        if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") attach(ctx);
+        return outcome;
+      } catch (err) {
+        if (!(err instanceof Skip)) attach(ctx);
+        throw err;
+      }
+    },
+  };
 }
 
 const CLEAR_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"];
@@ -87,6 +115,7 @@ export async function startClient(
     );
   }
   ctx.defer(() => instance.stop());
+  lastClient.set(ctx, instance);
   ctx.evidence.note(`client: ${(instance.argv ?? []).join(" ").slice(0, 400)}`);
   return instance;
 }

@@ -34,6 +34,7 @@ import {
   outputTail,
   runClient,
   startClient,
+  withClientTails,
 } from "./_run.ts";
 import { isClientMessage } from "./stream.ts";
 
@@ -370,7 +371,7 @@ export function dgramClientCases(t: DgramClientTransport): Case[] {
       },
     });
   }
-  return cases;
+  return cases.map(withClientTails);
 }
 
 /** Judges a client that got no answer: it must end in time, non-zero, saying something. */

@@ -23,7 +23,7 @@ import {
 import { TUTORIAL_VALUES } from "../../src/reference/record/client.ts";
 import { TUTORIAL_FORMAT } from "../../src/reference/record/server.ts";
 import { match, structClientTranscript } from "../../src/transcript/transcript.ts";
-import { type ClientWhere, describeEnd, outputTail, runClient } from "./_run.ts";
+import { type ClientWhere, describeEnd, outputTail, runClient, withClientTails } from "./_run.ts";
 
 /** The tutorial record, `(1, b'ab', 2.7)` packed with `I 2s f` in this host's native order. */
 export const TUTORIAL_RECORD: Uint8Array = new Struct(TUTORIAL_FORMAT).pack(...TUTORIAL_VALUES);
@@ -56,7 +56,7 @@ function serve(ctx: CaseContext): { server: FakeStreamServer; where: ClientWhere
 const base = { kind: "record-client" as const };
 
 /** The record client cases (any stream transport the target lists). */
-export const recordClientCases: Case[] = [
+export const recordClientCases: Case[] = ([
   {
     ...base,
     id: "client/record/1",
@@ -128,4 +128,4 @@ export const recordClientCases: Case[] = [
       return pass("the transcript matches SPEC, exit status 0");
     },
   },
-];
+] as Case[]).map(withClientTails);

@@ -44,6 +44,7 @@ import {
   outputTail,
   runClient,
   startClient,
+  withClientTails,
 } from "./_run.ts";
 
 /** The stream transports a client case runs over. */
@@ -489,5 +490,5 @@ export function streamClientCases(t: StreamTransport): Case[] {
       },
     });
   }
-  return cases;
+  return cases.map(withClientTails);
 }
