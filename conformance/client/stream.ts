@@ -187,7 +187,7 @@ export function streamClientCases(t: StreamTransport): Case[] {
         const got = () => joined(server.connections[0]?.received ?? []);
         await server.waitFor(
           (s) =>
-            got().length >= TUTORIAL_MESSAGE.length || !client.running ||
+            isClientMessage(got()) || got().length >= TUTORIAL_MESSAGE.length || !client.running ||
             s.connections[0]?.end !== undefined,
           ctx.timeoutMs,
         );
