@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { TargetKind, Transport } from "../case/verdict.ts";
+import { isClientKind, type TargetKind, type Transport } from "../case/verdict.ts";
 
 /** How the harness knows a started target is ready. */
 export interface Readiness {
@@ -157,6 +157,9 @@ const KINDS: readonly TargetKind[] = [
   "record",
   "program",
   "runtime",
+  "stream-client",
+  "dgram-client",
+  "record-client",
 ];
 const TRANSPORTS: readonly Transport[] = ["tcp", "unix", "udp", "unixgram"];
 const TOP_KEYS = [
@@ -273,7 +276,7 @@ export function parseManifest(json: unknown, file: string): Target {
     );
   }
 
-  const defaultReady = kind === "program" || kind === "runtime"
+  const defaultReady = kind === "program" || kind === "runtime" || isClientKind(kind)
     ? "none"
     : transports.every((t: Transport) => t === "udp" || t === "unixgram")
     ? "bound"

@@ -294,5 +294,98 @@ export function referenceTargets(): Target[] {
       },
     },
   ];
-  return manifests.map((m) => parseManifest(m, "built-in"));
+  return [...manifests, ...referenceClientManifests()].map((m) => parseManifest(m, "built-in"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Reference clients (client cases, conformance/client/): sockspec's own clients as client
+// targets, run against the servers the client cases play. Each waits at most CLIENT_WAIT_MS
+// for any step, well inside the target's timeoutMs, so the "gives up" SHOULD cases pass fast.
+
+/** How long a reference client waits for any step, in ms (its `--timeout`). */
+export const CLIENT_WAIT_MS = 300;
+
+/**
+ * The manifests of the reference client targets: the stream echo client over TCP and a
+ * Unix socket, the datagram client over UDP and a Unix datagram socket, the record client.
+ *
+ * @example
+ * ```ts
+ * import { referenceClientManifests } from "./targets.ts";
+ * referenceClientManifests().map((m) => m.name); // ["reference-client-echo-tcp", ...]
+ * ```
+ */
+export function referenceClientManifests(): Record<string, unknown>[] {
+  const wait = ["--timeout", String(CLIENT_WAIT_MS)];
+  return [
+    {
+      name: "reference-client-echo-tcp",
+      description: "sockspec's stream echo client over TCP (IPv4)",
+      kind: "stream-client",
+      transports: ["tcp"],
+      command: sockspecCommand(["--allow-net={host}"], [
+        "client",
+        "echo",
+        "--tcp",
+        "{host}:{port}",
+        ...wait,
+      ]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-echo-unix",
+      description: "sockspec's stream echo client over a Unix domain socket",
+      kind: "stream-client",
+      transports: ["unix"],
+      command: sockspecCommand(UNIX_PERMS, ["client", "echo", "--unix", "{path}", ...wait]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-udp",
+      description: "sockspec's UDP echo client (IPv4); it binds 0.0.0.0",
+      kind: "dgram-client",
+      transports: ["udp"],
+      command: sockspecCommand(["--allow-net={host},0.0.0.0", `--allow-env=${SIZE_ENV}`], [
+        "client",
+        "udp",
+        "{host}:{port}",
+        ...wait,
+      ]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-unixgram",
+      description: "sockspec's Unix datagram echo client, bound to a path of its own in {tmp}",
+      kind: "dgram-client",
+      transports: ["unixgram"],
+      command: sockspecCommand([
+        "--allow-read={tmp}",
+        "--allow-write={tmp},{path}",
+        "--allow-net=unix:{path},unix:{tmp}/client",
+      ], ["client", "unixgram", "{path}", "--bind", "{tmp}/client", ...wait]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-record-tcp",
+      description: "sockspec's record client (I 2s f) over TCP",
+      kind: "record-client",
+      transports: ["tcp"],
+      command: sockspecCommand(["--allow-net={host}"], [
+        "client",
+        "record",
+        "--tcp",
+        "{host}:{port}",
+        ...wait,
+      ]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-record-unix",
+      description: "sockspec's record client (I 2s f) over a Unix domain socket",
+      kind: "record-client",
+      transports: ["unix"],
+      command: sockspecCommand(UNIX_PERMS, ["client", "record", "--unix", "{path}", ...wait]),
+      timeoutMs: 3000,
+    },
+  ];
 }
