@@ -24,7 +24,7 @@ import {
   startDgramServer,
 } from "../../src/harness/fake_servers.ts";
 import { match, TUTORIAL_MESSAGE, udpClientTranscript } from "../../src/transcript/transcript.ts";
-import { SIZE_ENV } from "../../src/cli/dgram.ts";
+import { SIZE_ENV } from "../../src/net/datagram.ts";
 import {
   awaitClient,
   type ClientRun,

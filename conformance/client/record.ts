@@ -20,8 +20,7 @@ import {
   joined,
   startStreamServer,
 } from "../../src/harness/fake_servers.ts";
-import { TUTORIAL_VALUES } from "../../src/reference/record/client.ts";
-import { TUTORIAL_FORMAT } from "../../src/reference/record/server.ts";
+import { TUTORIAL_FORMAT, TUTORIAL_VALUES } from "../../src/transcript/transcript.ts";
 import { match, structClientTranscript } from "../../src/transcript/transcript.ts";
 import { type ClientWhere, describeEnd, outputTail, runClient, withClientTails } from "./_run.ts";
 

@@ -70,8 +70,6 @@ export interface Case {
   transport?: Transport;
   /** What it needs; unmet needs give SKIP with the reason. */
   needs?: Needs;
-  /** What to look at first when the case fails: one line of advice for the target's author. */
-  hint?: string;
   /** Hard limit for the whole case in ms (default: 4 × the target's wait timeout). */
   timeoutMs?: number;
   /**
