@@ -264,7 +264,9 @@ export function summarize(report: RunReport, only?: TargetReport): Summary {
 
 /**
  * The closing line of every console run: `N passed, N failed, N skipped`, then the
- * expected failures and unexpected passes when there are any.
+ * expected failures and unexpected passes when there are any, then in parentheses what
+ * never counts (SHOULD failures without `--strict`, INFO values other than SPEC's), so
+ * the line accounts for every result: `95 passed, 0 failed, 0 skipped (1 INFO differs from SPEC)`.
  *
  * @example
  * ```ts
@@ -279,7 +281,15 @@ export function closingLine(s: Summary): string {
   if (s.unexpectedPass) {
     parts.push(`${s.unexpectedPass} unexpected pass${s.unexpectedPass === 1 ? "" : "es"}`);
   }
-  return parts.join(", ");
+  // What never counts is still accounted for, so the line adds up to every result.
+  const aside: string[] = [];
+  if (s.notStrict) {
+    aside.push(`${s.notStrict} SHOULD failure${s.notStrict === 1 ? "" : "s"} not counted`);
+  }
+  if (s.infoProblems) {
+    aside.push(`${s.infoProblems} INFO differ${s.infoProblems === 1 ? "s" : ""} from SPEC`);
+  }
+  return parts.join(", ") + (aside.length ? ` (${aside.join(", ")})` : "");
 }
 
 /**
