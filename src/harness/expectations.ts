@@ -14,7 +14,8 @@
  * }
  * ```
  *
- * Keys are manifest paths relative to the expectations file. Values map a case id to a
+ * Keys are manifest paths relative to the expectations file (`multi.json#v6` for service
+ * `v6` of a manifest with services). Values map a case id to a
  * verdict (PASS, FAIL, SKIP, ERROR) or to `{verdict, message?, observed?}`: `message` is a
  * substring the result's message must contain, `observed` values the case must report
  * exactly. A case key is a selection pattern with the rules of `sockspec check`'s
@@ -115,9 +116,10 @@ export function parseExpectFile(path: string, text: string): ExpectFile {
   const entries: ExpectEntry[] = [];
   for (const [manifest, cases] of Object.entries(json)) {
     const where = `${path}: ${JSON.stringify(manifest)}`;
-    if (manifest === "" || !manifest.endsWith(".json")) {
+    if (!/\.json(#[a-z0-9_-]+)?$/.test(manifest)) {
       throw new ExpectationsError(
-        `${where}: keys are manifest paths relative to this file, ending in .json`,
+        `${where}: keys are manifest paths relative to this file, ending in .json ` +
+          "(.json#SERVICE for one service of a manifest with services)",
       );
     }
     if (!isObject(cases)) {

@@ -427,12 +427,6 @@ export function parseTargets(json: unknown, file: string): Target[] {
   if (attach !== undefined && command !== undefined) {
     throw err("attach", "give either command or attach, not both");
   }
-  if (command === undefined && attach === undefined && !KINDS[parts[0].kind!].commandOptional) {
-    throw err(
-      "command",
-      "missing; give the command that starts the target, or attach to a running one",
-    );
-  }
   if (command === undefined) {
     for (const key of ["port", "path", "files"] as const) {
       if (m[key] !== undefined) {
@@ -446,6 +440,12 @@ export function parseTargets(json: unknown, file: string): Target[] {
     }
   }
 
+  if (command === undefined && attach === undefined && !KINDS[parts[0].kind!].commandOptional) {
+    throw err(
+      "command",
+      "missing; give the command that starts the target, or attach to a running one",
+    );
+  }
   // Placeholders: which ones have a value, from the transports.
   const base = ["host", "tmp", "dir", "deno"];
   const own = (p: Part) => [
