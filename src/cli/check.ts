@@ -74,9 +74,10 @@ Options:
   Object.keys(REPORT_FORMATS).join(", ")
 }; FILE - is
                        stdout, and the console report then goes to stderr
-  --json FILE          the same as --report json=FILE (no FILE, or -: stdout)
-  --list               list the cases that would run, and exit (with --json or
-                       --report json=-: as JSON: id, family, level, requirement, needs)
+  --json FILE          the same as --report json=FILE (- or no FILE: stdout)
+  --list               list the cases that would run, and exit; with --json (a flag
+                       here) or --report json=-: as JSON (id, family, level,
+                       requirement, needs of each target's cases)
   --verbose            show evidence under passing cases too
   --help               show this help
 
@@ -308,6 +309,8 @@ export async function checkMain(args: string[]): Promise<number> {
         timeoutMs,
         jobs: runJobs,
         repeat,
+        // --repeat N is the number of runs of every case, recorded FLAKY ones included.
+        flakyRuns: values.repeat === undefined ? undefined : repeat,
         // Without --expect, a failure is reported as it came (no re-runs to settle it).
         reruns: flakyFiles.length ? undefined : 0,
         signal: controller.signal,
@@ -394,10 +397,16 @@ export function listJson(
   };
 }
 
-/** `--json` with no FILE (last, or before another option) means `--json -` (stdout). */
+/**
+ * `--json` takes FILE, except with `--list`, where it is a flag (the listing as JSON), and
+ * when it comes last or before another option: then it means `--json -` (stdout).
+ */
 function bareJson(args: readonly string[]): string[] {
+  const list = args.includes("--list");
   return args.map((a, i) =>
-    a === "--json" && (i === args.length - 1 || args[i + 1].startsWith("--")) ? "--json=-" : a
+    a === "--json" && (list || i === args.length - 1 || args[i + 1].startsWith("--"))
+      ? "--json=-"
+      : a
   );
 }
 

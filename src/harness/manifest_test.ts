@@ -121,10 +121,18 @@ const MISTAKES: [string, unknown, RegExp][] = [
     { ...good, timeoutMs: 99999999999 },
     /field 'timeoutMs': must be <= 600000/,
   ],
-  ["a ready timeout past the limit", { ...good, ready: { timeoutMs: 600001 } }, /'ready\.timeoutMs'/],
+  [
+    "a ready timeout past the limit",
+    { ...good, ready: { timeoutMs: 600001 } },
+    /'ready\.timeoutMs'/,
+  ],
   ["a kill grace past the limit", { ...good, killGraceMs: 1e9 }, /field 'killGraceMs': must be <=/],
   ["a zero timeout", { ...good, timeoutMs: 0 }, /field 'timeoutMs': must be >= 1/],
-  ["a fractional timeout", { ...good, timeoutMs: 2.5 }, /field 'timeoutMs': must be a whole number/],
+  [
+    "a fractional timeout",
+    { ...good, timeoutMs: 2.5 },
+    /field 'timeoutMs': must be a whole number/,
+  ],
   [
     "a bad property",
     { ...good, properties: { chunkSize: "16" } },
