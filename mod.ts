@@ -13,10 +13,11 @@
  *
  * @example Run the stream echo cases against a server described by a manifest
  * ```ts
- * import { allCases, closingLine, loadManifest, runAll, summarize } from "./mod.ts";
+ * import { allCases, closingLine, loadManifest, matches, runAll, summarize } from "./mod.ts";
  *
  * const target = await loadManifest("fixtures/targets/python-echo-unix.json");
- * const report = await runAll([target], allCases, { select: (c) => c.id.startsWith("echo/unix/1") });
+ * // whole id components, as `sockspec check echo/unix/1` selects: not echo/unix/10 or /11
+ * const report = await runAll([target], allCases, { select: (c) => matches("echo/unix/1", c.id) });
  * console.log(closingLine(summarize(report))); // 1 passed, 0 failed, 0 skipped
  * ```
  *
@@ -36,6 +37,7 @@ export * from "./src/case/evidence.ts";
 export * from "./src/harness/manifest.ts";
 export * from "./src/harness/target.ts";
 export * from "./src/harness/runner.ts";
+export * from "./src/harness/select.ts";
 export * from "./src/reports/report.ts";
 export * from "./src/reports/console.ts";
 export * from "./src/reports/json.ts";
