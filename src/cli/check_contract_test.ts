@@ -77,6 +77,21 @@ Deno.test("each mistake exits 2 before any case runs, naming the id, option, fie
       transports: ["udp"],
       command: ["python3", "-c", "pass", "{port}"],
     });
+    await write("faraway.json", {
+      name: "faraway",
+      kind: "stream-echo",
+      transports: ["tcp"],
+      host: "10.255.255.1",
+      command: ["python3", "-c", "pass", "{port}"],
+    });
+    await Deno.writeTextFile(`${dir}/rel-server.sh`, "#!/bin/sh\n");
+    await Deno.chmod(`${dir}/rel-server.sh`, 0o755);
+    await write("rel.json", {
+      name: "rel",
+      kind: "stream-echo",
+      transports: ["tcp"],
+      command: ["rel-server.sh", "{port}"],
+    });
     await Deno.writeTextFile(`${dir}/afile`, "");
     const cases: [string[], RegExp][] = [
       [["echo/tcp/99"], /'echo\/tcp\/99' matches no case id/],
@@ -103,6 +118,14 @@ Deno.test("each mistake exits 2 before any case runs, naming the id, option, fie
       [
         ["--target", `${dir}/wrongkind.json`],
         /wrongkind\.json: field 'transports\[0\]': a stream-echo target cannot use udp/,
+      ],
+      [
+        ["--target", `${dir}/faraway.json`],
+        /faraway\.json: field 'host': 10\.255\.255\.1 is not an address of this machine/,
+      ],
+      [
+        ["--target", `${dir}/rel.json`],
+        /rel\.json: field 'command\[0\]': 'rel-server\.sh' is not on PATH, but it is next to the manifest; use \{dir\}\/rel-server\.sh/,
       ],
       [["--report", `json=${dir}`], /--report json=.*: is a directory; give a file name/],
       [
@@ -133,7 +156,10 @@ Deno.test("each mistake exits 2 before any case runs, naming the id, option, fie
       [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
       [
         "afile",
+        "faraway.json",
         "noport.json",
+        "rel-server.sh",
+        "rel.json",
         "nocase.expect.json",
         "slow.json",
         "stranger.expect.json",
