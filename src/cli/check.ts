@@ -247,6 +247,12 @@ export async function checkMain(args: string[]): Promise<number> {
   const toStdout = specs.some((s) => s.file === STDOUT);
 
   if (values.list) {
+    const other = specs.find((s) => s.file === STDOUT && s.format !== "json");
+    if (other) {
+      throw new UsageError(
+        `--list writes its listing as JSON (--report json=-), not as ${other.format}`,
+      );
+    }
     if (toStdout) {
       const listing = listJson(targets, plan);
       console.log(JSON.stringify(listing, null, 2));
