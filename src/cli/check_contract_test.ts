@@ -224,6 +224,7 @@ Deno.test("--repeat N: a case whose verdicts differ is FLAKY with its rate, in e
     assert.equal(run.code, 1, run.stdout + run.stderr);
     const rate = /FLAKY \(not recorded\): FAIL in 2 of 4 runs \(50%\), PASS in 2/;
     assert.match(run.stdout, rate);
+    assert.match(run.stdout, /^ {4}FLAKY {2}MUST {3}echo\/tcp\/2 /m, "the label says FLAKY");
     for (const f of ["json", "junit", "markdown", "html"]) {
       assert.match(await Deno.readTextFile(`${dir}/r.${f}`), rate, `${f} report`);
     }

@@ -295,7 +295,8 @@ export function closingLine(s: Summary): string {
 /**
  * A short label for a result, the same in every reporter: the verdict, `WARN` for a SHOULD
  * failure that does not count, `XFAIL`/`XERROR` for an expected failure, `XPASS` for an
- * unexpected pass.
+ * unexpected pass, `FLAKY` for repeated runs that gave different verdicts (observed
+ * `flaky: true`; the message gives the rate).
  *
  * @example
  * ```ts
@@ -305,6 +306,8 @@ export function closingLine(s: Summary): string {
  * ```
  */
 export function label(result: CaseResult, strict: boolean): string {
+  // Runs that gave different verdicts (--repeat, or a re-run): the message gives the rate.
+  if (result.observed.flaky === true) return "FLAKY";
   switch (judge(result, strict)) {
     case "warn":
       return "WARN";
