@@ -318,10 +318,29 @@ export function exclusiveTarget(target: Target): boolean {
 }
 
 /**
+ * True when a started target listens on a fixed port or path (its own, or one of its
+ * services'): only one instance can run at a time, so a run that has it runs one case at a
+ * time (see {@linkcode runAll}).
+ *
+ * @example
+ * ```ts
+ * import { pinnedTarget } from "./runner.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * pinnedTarget(referenceTargets()[0]); // false: a free port for every start
+ * ```
+ */
+export function pinnedTarget(target: Target): boolean {
+  const pinned = (s: { port?: number; path?: string }) =>
+    s.port !== undefined || s.path !== undefined;
+  return target.command !== undefined && (pinned(target) || (target.services ?? []).some(pinned));
+}
+
+/**
  * The one run loop: runs the applicable, selected cases (only this shard's, with `shard`)
  * against every target and returns the whole report. Up to `jobs` cases run at the same
  * time, across targets and within one (each case has its own temp dir, free port, socket
- * path and instance), except that an {@linkcode exclusiveTarget}'s cases run one at a time.
+ * path and instance), except that an {@linkcode exclusiveTarget}'s cases run one at a time,
+ * and a run with a {@linkcode pinnedTarget} in it runs one case at a time.
  * Every target is listed, in the order given, with its results in case order (none when
  * interrupted before it started). `sockspec check`, `deno test`, the catalogue and the
  * benchmark's suite timing all run through here.
@@ -369,7 +388,8 @@ export async function runAll(
       }
     }
   };
-  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, items.length));
+  const wanted = targets.some(pinnedTarget) ? 1 : opts.jobs ?? 1;
+  const jobs = Math.max(1, Math.min(wanted, items.length));
   await Promise.all(Array.from({ length: jobs }, worker));
   return {
     formatVersion: 1,
