@@ -1,6 +1,44 @@
 /**
  * Evidence that a case attaches to its verdict: bytes sent and received (hex and Python
- * repr), timings, notes, a transcript excerpt and the tail of the target's output.
+ * repr), a wire log, byte diffs, timings, notes, a transcript excerpt and the tail of the
+ * target's output.
+ *
+ * ## The wire log
+ *
+ * Every event on the wire goes into one log, on one clock (µs since the case started):
+ *
+ * - stream connections made with `ctx.connect` are recorded by the runner without any work
+ *   in the case: `connect` (or `connect-failed` with the errno line), every `write` (→) and
+ *   `read` (←) with its byte count, `eof` when the target closed its side, `shutdown` (our
+ *   `closeWrite`), `close`, and `reset`/`error` when a read or write failed. Each event
+ *   names its connection (`conn`: 1 for the case's first connection, 2 for the second ...).
+ * - the target's stdout and stderr lines (`stdout`/`stderr`, `instance` numbers the
+ *   instances the case started), its `start` and its `exit` (added by the runner).
+ * - datagrams, which the case records itself: wrap the socket once with
+ *   {@linkcode EvidenceRecorder.datagrams} (every `send` and `receive` is then logged), or
+ *   call {@linkcode EvidenceRecorder.datagram} for each datagram:
+ *
+ * ```ts ignore
+ * const sock = ctx.track(ctx.evidence.datagrams(openDatagram({ transport: "udp", hostname, port: 0 })));
+ * await sock.send(data, addr);            // logged as `send` on socket 1, with the peer
+ * const [reply] = await sock.receive();   // logged as `recv`
+ * ctx.evidence.datagram("out", data, { socket: 2, peer: "127.0.0.1:9999" }); // by hand
+ * ctx.evidence.event("timeout", "no reply within 1000 ms");                  // any other step
+ * ```
+ *
+ * Each event keeps at most {@linkcode WIRE_HEAD} bytes from its start and
+ * {@linkcode WIRE_TAIL} from its end (hex), with its full byte count. Long runs of events of
+ * one shape (say 65,536 reads of 16 bytes) are kept as the first {@linkcode RUN_KEPT} and
+ * one aggregate event with `repeat` (how many more) and their bytes; a case keeps at most
+ * {@linkcode MAX_WIRE_EVENTS} events (the first ones and the last ones; `wireOmitted`
+ * counts those in between).
+ *
+ * ## Diffs
+ *
+ * Where a case compares expected bytes with received bytes it calls
+ * {@linkcode EvidenceRecorder.diff}: it records the first difference (offset, context on
+ * each side as hex and repr, what is missing or extra) and returns it, so the message can
+ * say it too (`describeDiff` in `src/checks/diff.ts`).
  *
  * @example
  * ```ts
@@ -14,6 +52,10 @@
  */
 
 import { bytesRepr, toHex } from "../python/repr.ts";
+import { type ByteDiff, firstDifference } from "../checks/diff.ts";
+import { errnoLine } from "../python/errno.ts";
+
+export type { ByteDiff } from "../checks/diff.ts";
 
 /** Bytes shown in a report: at most {@linkcode BYTES_SHOWN} of them, as hex and repr. */
 export interface BytesEvidence {
@@ -43,6 +85,78 @@ export interface Evidence {
   stdoutTail?: string;
   /** The tail of the target's stderr (FAIL and ERROR only). */
   stderrTail?: string;
+  /** The wire log, in time order (see the module doc). */
+  wire: WireEvent[];
+  /** Events left out of the middle of a long wire log, and their bytes. */
+  wireOmitted?: { events: number; bytes: number };
+  /** First differences between expected and received bytes. */
+  diffs: ByteDiff[];
+}
+
+/** What a wire event is (see the module doc). */
+export type WireKind =
+  | "connect"
+  | "connect-failed"
+  | "write"
+  | "read"
+  | "eof"
+  | "shutdown"
+  | "close"
+  | "reset"
+  | "error"
+  | "send"
+  | "recv"
+  | "start"
+  | "exit"
+  | "stdout"
+  | "stderr"
+  | "event";
+
+/** One event in the wire log. */
+export interface WireEvent {
+  /** µs since the case started. */
+  atUs: number;
+  /** What happened. */
+  kind: WireKind;
+  /** The stream connection it belongs to (1 = the case's first `ctx.connect`). */
+  conn?: number;
+  /** The datagram socket it belongs to (1 = the first socket the case recorded). */
+  socket?: number;
+  /** The target instance it belongs to (1 = the case's first `ctx.start`). */
+  instance?: number;
+  /** `out`: from sockspec to the target; `in`: from the target. */
+  dir?: "out" | "in";
+  /** How many bytes (of one event, or of all events of a run with `repeat`). */
+  bytes?: number;
+  /** Hex of the first bytes (at most {@linkcode WIRE_HEAD}). */
+  head?: string;
+  /** Hex of the last bytes (at most {@linkcode WIRE_TAIL}) when `head` does not hold them all. */
+  tail?: string;
+  /** A line of text: the address, the errno line, the output line, the exit status. */
+  text?: string;
+  /** This event stands for `repeat` more events of the same shape that followed it. */
+  repeat?: number;
+  /** With `repeat`: when the last of them happened (µs). */
+  lastUs?: number;
+}
+
+/** Bytes kept from the start of each wire event. */
+export const WIRE_HEAD = 32;
+/** Bytes kept from the end of each wire event (beyond the head). */
+export const WIRE_TAIL = 16;
+/** Events of one shape kept one by one before the rest of the run is folded into one. */
+export const RUN_KEPT = 8;
+/** The most wire events a case keeps. */
+export const MAX_WIRE_EVENTS = 2000;
+/** Of those, how many are the last events (the rest are the first ones). */
+const WIRE_LAST = 400;
+
+/** Options of {@linkcode EvidenceRecorder.datagram}. */
+export interface DatagramEventOptions {
+  /** The socket number (default 1). */
+  socket?: number;
+  /** The peer address, as text. */
+  peer?: string;
 }
 
 /** How many bytes of a payload a report shows. */
@@ -70,7 +184,320 @@ export function describeBytes(label: string, data: Uint8Array): BytesEvidence {
 
 /** Collects a case's evidence while it runs. Methods return their input for chaining. */
 export class EvidenceRecorder {
-  #evidence: Evidence = { bytes: [], timings: {}, notes: [] };
+  #evidence: Evidence = { bytes: [], timings: {}, notes: [], wire: [], diffs: [] };
+  #t0: number;
+  #first: WireEvent[] = [];
+  #last: WireEvent[] = [];
+  #omitted = { events: 0, bytes: 0 };
+  #sockets = 0;
+  #conns = 0;
+  #output: WireEvent[] = [];
+
+  /**
+   * A recorder whose wire clock starts now (or at `t0`, a `performance.now()` value).
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * const evidence = new EvidenceRecorder(performance.now());
+   * ```
+   */
+  constructor(t0: number = performance.now()) {
+    this.#t0 = t0;
+  }
+
+  /** µs since the case started, for `at` (a `performance.now()` value; default now). */
+  #us(at = performance.now()): number {
+    return Math.max(0, Math.round((at - this.#t0) * 1000));
+  }
+
+  /**
+   * Adds an event to the wire log (the runner and the wrappers call this; cases normally
+   * use {@linkcode EvidenceRecorder.datagram} or {@linkcode EvidenceRecorder.event}).
+   * `data` is kept as head and tail. Returns the event as stored.
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * new EvidenceRecorder().wireEvent({ kind: "write", conn: 1, dir: "out" }, new Uint8Array(42));
+   * ```
+   */
+  wireEvent(event: Omit<WireEvent, "atUs">, data?: Uint8Array, at?: number): void {
+    const e: WireEvent = { atUs: this.#us(at), ...event };
+    if (data) Object.assign(e, { bytes: data.length, ...headTail(data) });
+    if (e.kind === "stdout" || e.kind === "stderr") {
+      if (this.#output.length < MAX_WIRE_EVENTS / 2) this.#output.push(e);
+      return;
+    }
+    const prev = this.#last.at(-1) ?? this.#first.at(-1);
+    if (prev && sameShape(prev, e)) {
+      const run = this.#runLength(e);
+      if (prev.repeat !== undefined || run >= RUN_KEPT) {
+        if (prev.repeat === undefined) {
+          // start the aggregate: it stands for this event and those that follow
+          this.#push({ ...e, repeat: 0, lastUs: e.atUs });
+          return;
+        }
+        prev.repeat++;
+        prev.lastUs = e.atUs;
+        prev.bytes = (prev.bytes ?? 0) + (e.bytes ?? 0);
+        if (e.head !== undefined) {
+          const t = e.tail ?? e.head;
+          prev.tail = t;
+        }
+        return;
+      }
+    }
+    this.#push(e);
+  }
+
+  /** How many events of `e`'s shape end the log (not counting aggregates). */
+  #runLength(e: WireEvent): number {
+    const all = this.#last.length ? this.#last : this.#first;
+    let n = 0;
+    for (let i = all.length - 1; i >= 0 && sameShape(all[i], e); i--) n++;
+    return n;
+  }
+
+  #push(e: WireEvent): void {
+    if (this.#first.length < MAX_WIRE_EVENTS - WIRE_LAST) {
+      this.#first.push(e);
+      return;
+    }
+    this.#last.push(e);
+    if (this.#last.length > WIRE_LAST) {
+      const dropped = this.#last.shift()!;
+      this.#omitted.events += 1 + (dropped.repeat ?? 0);
+      this.#omitted.bytes += dropped.bytes ?? 0;
+    }
+  }
+
+  /** A new connection number for a stream connection (1, 2, ...). */
+  nextConn(): number {
+    return ++this.#conns;
+  }
+
+  /** How many stream connections (made or failed) have been numbered so far. */
+  get connections(): number {
+    return this.#conns;
+  }
+
+  /**
+   * How many connections were made before `at` (a `performance.now()` value).
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * new EvidenceRecorder().connectionsBefore(performance.now()); // 0
+   * ```
+   */
+  connectionsBefore(at: number): number {
+    const us = this.#us(at);
+    return [...this.#first, ...this.#last].filter((e) => e.kind === "connect" && e.atUs <= us)
+      .length;
+  }
+
+  /**
+   * Records one datagram sent (`out`) or received (`in`), and returns its bytes.
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * const evidence = new EvidenceRecorder();
+   * evidence.datagram("out", new Uint8Array([1, 2]), { socket: 1, peer: "127.0.0.1:9000" });
+   * ```
+   */
+  datagram(dir: "out" | "in", data: Uint8Array, opts: DatagramEventOptions = {}): Uint8Array {
+    this.wireEvent(
+      {
+        kind: dir === "out" ? "send" : "recv",
+        socket: opts.socket ?? 1,
+        dir,
+        ...(opts.peer ? { text: opts.peer } : {}),
+      },
+      data,
+    );
+    return data;
+  }
+
+  /**
+   * Wraps a datagram socket so that every `send` and `receive` (and a failed one) goes into
+   * the wire log under a new socket number. Returns the wrapper; use it in place of `conn`.
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * const evidence = new EvidenceRecorder();
+   * const sock = evidence.datagrams(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }));
+   * sock.close();
+   * ```
+   */
+  datagrams<T extends Deno.DatagramConn>(conn: T): T {
+    const socket = ++this.#sockets;
+    const peer = (a: Deno.Addr) =>
+      a.transport === "udp" || a.transport === "tcp"
+        ? `${a.hostname}:${a.port}`
+        : (a as Deno.UnixAddr).path || "(unbound)";
+    return new Proxy(conn, {
+      get: (target, prop) => {
+        if (prop === "send") {
+          return async (data: Uint8Array, addr: Deno.Addr) => {
+            try {
+              const n = await target.send(data, addr);
+              this.datagram("out", data, { socket, peer: peer(addr) });
+              return n;
+            } catch (err) {
+              this.wireEvent({ kind: "error", socket, dir: "out", text: errnoLine(err) }, data);
+              throw err;
+            }
+          };
+        }
+        if (prop === "receive") {
+          return async (p?: Uint8Array) => {
+            try {
+              const [data, addr] = await target.receive(p);
+              this.datagram("in", data, { socket, peer: peer(addr) });
+              return [data, addr];
+            } catch (err) {
+              if (!(err instanceof Deno.errors.BadResource)) {
+                this.wireEvent({ kind: "error", socket, dir: "in", text: errnoLine(err) });
+              }
+              throw err;
+            }
+          };
+        }
+        if (prop === "close") {
+          return () => {
+            this.wireEvent({ kind: "close", socket });
+            target.close();
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  }
+
+  /**
+   * Wraps a stream connection so that every `read`, `write`, `closeWrite` and `close` goes
+   * into the wire log under a new connection number, after a `connect` event naming
+   * `address`. The runner does this for every `ctx.connect`; a case that connects some
+   * other way can call it too. Returns the wrapper; use it in place of `conn`.
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * const evidence = new EvidenceRecorder();
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const conn = evidence.stream(await Deno.connect(listener.addr as Deno.NetAddr), "127.0.0.1");
+   * conn.close();
+   * listener.close();
+   * ```
+   */
+  stream<T extends Deno.Conn>(conn: T, address: string): T {
+    const id = this.nextConn();
+    this.wireEvent({ kind: "connect", conn: id, text: address });
+    let closed = false;
+    const failed = (dir: "in" | "out", err: unknown) => {
+      if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) return;
+      const reset = err instanceof Deno.errors.ConnectionReset ||
+        err instanceof Deno.errors.BrokenPipe;
+      this.wireEvent({ kind: reset ? "reset" : "error", conn: id, dir, text: errnoLine(err) });
+    };
+    return new Proxy(conn, {
+      get: (target, prop) => {
+        if (prop === "read") {
+          return async (p: Uint8Array) => {
+            try {
+              const n = await target.read(p);
+              if (n === null) this.wireEvent({ kind: "eof", conn: id, dir: "in" });
+              else this.wireEvent({ kind: "read", conn: id, dir: "in" }, p.subarray(0, n));
+              return n;
+            } catch (err) {
+              failed("in", err);
+              throw err;
+            }
+          };
+        }
+        if (prop === "write") {
+          return async (p: Uint8Array) => {
+            try {
+              const n = await target.write(p);
+              this.wireEvent({ kind: "write", conn: id, dir: "out" }, p.subarray(0, n));
+              return n;
+            } catch (err) {
+              failed("out", err);
+              throw err;
+            }
+          };
+        }
+        if (prop === "closeWrite") {
+          return async () => {
+            this.wireEvent({ kind: "shutdown", conn: id, dir: "out" });
+            return await target.closeWrite();
+          };
+        }
+        if (prop === "close") {
+          return () => {
+            if (!closed) this.wireEvent({ kind: "close", conn: id });
+            closed = true;
+            target.close();
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  }
+
+  /**
+   * Records a connect that failed (refused, timed out), as `connect-failed` with the errno
+   * line, under a new connection number.
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * new EvidenceRecorder().connectFailed("127.0.0.1:9", new Error("Connection refused (os error 111)"));
+   * ```
+   */
+  connectFailed(address: string, err: unknown): void {
+    this.wireEvent({
+      kind: "connect-failed",
+      conn: this.nextConn(),
+      text: `${address}: ${errnoLine(err)}`,
+    });
+  }
+
+  /**
+   * Records any other step of the case in the wire log (a timeout, a signal it sent, a
+   * file it changed), with `text` saying what.
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * new EvidenceRecorder().event("timeout", "no reply within 1000 ms");
+   * ```
+   */
+  event(what: string, text?: string): void {
+    this.wireEvent({ kind: "event", text: text ? `${what}: ${text}` : what });
+  }
+
+  /**
+   * Compares `expected` with `actual`: when they differ, records the first difference
+   * (see `src/checks/diff.ts`) and returns it; when they are equal, returns undefined.
+   *
+   * @example
+   * ```ts
+   * import { EvidenceRecorder } from "./evidence.ts";
+   * const d = new EvidenceRecorder().diff(new Uint8Array([1, 2]), new Uint8Array([1]), "echo");
+   * d?.kind; // "missing"
+   * ```
+   */
+  diff(expected: Uint8Array, actual: Uint8Array, label = "bytes"): ByteDiff | undefined {
+    const d = firstDifference(expected, actual, label);
+    if (d && this.#evidence.diffs.length < 16) this.#evidence.diffs.push(d);
+    return d;
+  }
 
   /**
    * Records bytes under a label, and returns them.
@@ -171,10 +598,30 @@ export class EvidenceRecorder {
    * @example
    * ```ts
    * import { EvidenceRecorder } from "./evidence.ts";
-   * new EvidenceRecorder().toJSON(); // { bytes: [], timings: {}, notes: [] }
+   * new EvidenceRecorder().toJSON(); // { bytes: [], timings: {}, notes: [], wire: [], diffs: [] }
    * ```
    */
   toJSON(): Evidence {
-    return structuredClone(this.#evidence);
+    const wire = [...this.#first, ...this.#last, ...this.#output].sort((a, b) => a.atUs - b.atUs);
+    const out = structuredClone({ ...this.#evidence, wire });
+    if (this.#omitted.events) out.wireOmitted = { ...this.#omitted };
+    return out;
   }
+}
+
+/** Head and tail hex of `data` for a wire event. */
+function headTail(data: Uint8Array): { head: string; tail?: string } {
+  if (data.length <= WIRE_HEAD + WIRE_TAIL) return { head: toHex(data) };
+  return {
+    head: toHex(data.subarray(0, WIRE_HEAD)),
+    tail: toHex(data.subarray(data.length - WIRE_TAIL)),
+  };
+}
+
+/** True when two events differ only in time and bytes' content (same kind, place, size). */
+function sameShape(a: WireEvent, b: WireEvent): boolean {
+  return a.kind === b.kind && a.conn === b.conn && a.socket === b.socket && a.dir === b.dir &&
+    a.instance === b.instance && a.text === b.text && (a.kind === "read" || a.kind === "write" ||
+      a.kind === "send" || a.kind === "recv") &&
+    (a.repeat === undefined ? a.bytes : (a.bytes ?? 0) / (a.repeat + 1)) === b.bytes;
 }

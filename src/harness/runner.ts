@@ -26,12 +26,19 @@ import {
 } from "../case/case.ts";
 import { EvidenceRecorder } from "../case/evidence.ts";
 import { caseSeed, newSeed, Random } from "../case/random.ts";
-import { errnoCode, errnoLine } from "../python/errno.ts";
+import { errnoCode, errnoMessage } from "../python/errno.ts";
 import { commandExists, type Target } from "./manifest.ts";
 import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
 import { VERSION } from "../reports/report.ts";
 import { currentUid } from "../net/proc.ts";
-import { closeQuietly, connect, EofError, OverflowError, TimeoutError } from "../net/sockets.ts";
+import {
+  closeQuietly,
+  connect,
+  EofError,
+  formatAddress,
+  OverflowError,
+  TimeoutError,
+} from "../net/sockets.ts";
 import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
 import { applicableCases } from "./plan.ts";
 import { shardCases } from "./shard.ts";
@@ -106,7 +113,7 @@ export function unmetNeed(c: Case, target: Target): string | undefined {
  */
 export async function runCase(target: Target, c: Case, opts: RunOptions = {}): Promise<CaseResult> {
   const started = performance.now();
-  const evidence = new EvidenceRecorder();
+  const evidence = new EvidenceRecorder(started);
   const result = (outcome: Outcome): CaseResult => ({
     id: c.id,
     family: familyOf(c.id),
@@ -172,11 +179,22 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       settled.then(() => starting.delete(settled));
       const instance = await pending;
       evidence.timing(`start${starts}Ms`, performance.now() - t0);
+      evidence.wireEvent({
+        kind: "start",
+        instance: instances.indexOf(instance) + 1,
+        text: instance.pid === undefined ? "attached" : `pid ${instance.pid}, ready`,
+      });
       if (controller.signal.aborted) throw new TargetError("the case was stopped");
       return instance;
     },
     async connect(addr) {
-      return ctx.track(await connect(addr, timeoutMs));
+      const where = formatAddress(addr);
+      try {
+        return ctx.track(evidence.stream(await connect(addr, timeoutMs), where));
+      } catch (err) {
+        evidence.connectFailed(where, err);
+        throw atStep(err, `the ${ordinal(evidence.connections)} connect to ${where}`);
+      }
     },
     track(resource) {
       if (tornDown) closeQuietly(resource);
@@ -239,10 +257,27 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   }
   const exited = unsignalled.filter((i) => !i.running);
   if (failed && server && exited.length > 0) {
-    const how = exited.map((i) => i.describe()).join("; ");
-    outcome = { ...outcome, message: `${outcome.message} (the target stopped by itself: ${how})` };
+    const how = exited.map((i) => exitStory(i, evidence, started))
+      .filter((text) => !outcome.message.includes(text.split(" at +")[0])).join("; ");
+    if (how) {
+      outcome = {
+        ...outcome,
+        message: `${outcome.message} (the target stopped by itself: ${how})`,
+      };
+    }
   }
   await Promise.all(instances.map((i) => i.stop()));
+  instances.forEach((i, n) => {
+    for (const stream of ["stdout", "stderr"] as const) {
+      for (const line of i[stream].lines) {
+        evidence.wireEvent({ kind: stream, instance: n + 1, text: line.text }, undefined, line.at);
+      }
+    }
+    if (i.exitedAt !== undefined) {
+      const how = i.signalled ? `${i.describe()} (stopped by sockspec)` : i.describe();
+      evidence.wireEvent({ kind: "exit", instance: n + 1, text: how }, undefined, i.exitedAt);
+    }
+  });
   if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") {
     const last = instances.at(-1);
     if (last) evidence.tails(last.stdout.tail(), last.stderr.tail());
@@ -371,15 +406,50 @@ function outcomeOf(err: unknown, c: Case): Outcome {
   if (err instanceof Error && err.name === "AssertionError") {
     return { verdict: "FAIL", message: err.message };
   }
+  const step = (err as { [STEP]?: string } | undefined)?.[STEP];
+  const at = (text: string) => step ? `${step} failed: ${text}` : text;
   if (err instanceof TimeoutError || err instanceof EofError || err instanceof OverflowError) {
-    return { verdict: "FAIL", message: err.message };
+    return { verdict: "FAIL", message: at(err.message) };
   }
-  if (errnoCode(err)) {
-    return { verdict: "FAIL", message: `${errnoLine(err)} (${(err as Error).message})` };
-  }
+  if (errnoCode(err)) return { verdict: "FAIL", message: at(errnoMessage(err)) };
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return {
     verdict: "ERROR",
     message: `case ${c.id} failed inside sockspec: ${text}; please report this`,
   };
+}
+
+/** The property under which {@linkcode atStep} notes the step an error happened at. */
+const STEP = Symbol("sockspec.step");
+
+/**
+ * Notes on `err` (without changing its type or message, so a case that catches it sees the
+ * runtime's own error) which step of the case it happened at; the verdict's message then
+ * names the step.
+ */
+function atStep(err: unknown, step: string): unknown {
+  if (err instanceof Error && !(STEP in err)) {
+    Object.defineProperty(err, STEP, { value: step, enumerable: false });
+  }
+  return err;
+}
+
+/** 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st ... */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13
+    ? "th"
+    : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
+/** How an instance stopped, and after which of the case's connections. */
+function exitStory(i: Instance, evidence: EvidenceRecorder, started: number): string {
+  const how = i.describe();
+  if (i.exitedAt === undefined) return how;
+  const atMs = Math.round((i.exitedAt - started) * 10) / 10;
+  const before = evidence.connectionsBefore(i.exitedAt);
+  return `${how} at +${atMs} ms${
+    before > 0 ? `, after the case's ${ordinal(before)} connection` : ", before any connection"
+  }`;
 }
