@@ -85,12 +85,12 @@ export interface Evidence {
   stdoutTail?: string;
   /** The tail of the target's stderr (FAIL and ERROR only). */
   stderrTail?: string;
-  /** The wire log, in time order (see the module doc). */
-  wire: WireEvent[];
+  /** The wire log, in time order (see the module doc); the runner always writes it. */
+  wire?: WireEvent[];
   /** Events left out of the middle of a long wire log, and their bytes. */
   wireOmitted?: { events: number; bytes: number };
-  /** First differences between expected and received bytes. */
-  diffs: ByteDiff[];
+  /** First differences between expected and received bytes; the runner always writes it. */
+  diffs?: ByteDiff[];
 }
 
 /** What a wire event is (see the module doc). */
@@ -495,7 +495,7 @@ export class EvidenceRecorder {
    */
   diff(expected: Uint8Array, actual: Uint8Array, label = "bytes"): ByteDiff | undefined {
     const d = firstDifference(expected, actual, label);
-    if (d && this.#evidence.diffs.length < 16) this.#evidence.diffs.push(d);
+    if (d && this.#evidence.diffs!.length < 16) this.#evidence.diffs!.push(d);
     return d;
   }
 
@@ -601,10 +601,10 @@ export class EvidenceRecorder {
    * new EvidenceRecorder().toJSON(); // { bytes: [], timings: {}, notes: [], wire: [], diffs: [] }
    * ```
    */
-  toJSON(): Evidence {
+  toJSON(): Evidence & { wire: WireEvent[]; diffs: ByteDiff[] } {
     const wire = [...this.#first, ...this.#last, ...this.#output].sort((a, b) => a.atUs - b.atUs);
-    const out = structuredClone({ ...this.#evidence, wire });
-    if (this.#omitted.events) out.wireOmitted = { ...this.#omitted };
+    const out = structuredClone({ ...this.#evidence, diffs: this.#evidence.diffs ?? [], wire });
+    if (this.#omitted.events) Object.assign(out, { wireOmitted: { ...this.#omitted } });
     return out;
   }
 }

@@ -34,6 +34,7 @@ import { referenceTargets } from "../reference/targets.ts";
 import { parseReportSpecs, REPORT_FORMATS, writeReports } from "./report.ts";
 import { type RunReport, summarize } from "../reports/report.ts";
 import { runAll } from "../harness/runner.ts";
+import { newSeed } from "../case/random.ts";
 import { parseShard, shardCases } from "../harness/shard.ts";
 
 /** Help for `sockspec check`. */
@@ -51,6 +52,8 @@ Options:
   --expect FILE        expected results (repeatable; see docs/reports.md): a listed FAIL
                        does not fail the run, an unexpected result (a PASS too) does
   --jobs N             run up to N targets at the same time (default 1)
+  --seed N             seed every random payload and choice (0 to 4294967295; default: a
+                       fresh seed, printed at the start and kept in every report)
   --shard I/N          run only shard I of N of the (target, case) pairs (CI matrices;
                        combine the shards' JSON reports with 'sockspec report merge')
   --report FORMAT=FILE write a report (repeatable); FORMAT: ${
@@ -85,6 +88,7 @@ export async function checkMain(args: string[]): Promise<number> {
     strict: { type: "boolean" },
     expect: { type: "string", multiple: true },
     jobs: { type: "string" },
+    seed: { type: "string" },
     shard: { type: "string" },
     report: { type: "string", multiple: true },
     list: { type: "boolean" },
@@ -99,6 +103,7 @@ export async function checkMain(args: string[]): Promise<number> {
   const levels = parseLevels(values.level);
   const timeoutMs = intOption("timeout", values.timeout, 1, 600_000);
   const jobs = intOption("jobs", values.jobs, 1, 64) ?? 1;
+  const seed = intOption("seed", values.seed, 0, 0xffff_ffff) ?? newSeed();
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const specs = parseReportSpecs([
     ...(values.report ?? []),
@@ -165,11 +170,13 @@ export async function checkMain(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     let report: RunReport;
+    console.error(`seed ${seed} (re-run with --seed ${seed} for the same payloads)`);
     try {
       report = await runAll(targets, allCases, {
         select,
         shard,
         jobs,
+        seed,
         strict: values.strict,
         timeoutMs,
         signal: controller.signal,
@@ -190,6 +197,7 @@ export async function checkMain(args: string[]): Promise<number> {
         strict: values.strict,
         timeoutMs,
         jobs,
+        seed,
         signal: controller.signal,
       });
     }

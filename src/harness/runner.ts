@@ -29,7 +29,7 @@ import { caseSeed, newSeed, Random } from "../case/random.ts";
 import { errnoCode, errnoMessage } from "../python/errno.ts";
 import { commandExists, type Target } from "./manifest.ts";
 import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
-import { VERSION } from "../reports/report.ts";
+import { rerunCommand, VERSION } from "../reports/report.ts";
 import { currentUid } from "../net/proc.ts";
 import {
   closeQuietly,
@@ -69,6 +69,11 @@ export interface RunOptions {
   jobs?: number;
   /** Run only this shard of the (target, case) pairs (see `shard.ts`). */
   shard?: ShardInfo;
+  /**
+   * The ids of every case the run knows (`runAll` sets them), so that a result's re-run
+   * command excludes the other cases its id is a prefix of.
+   */
+  caseIds?: readonly string[];
 }
 
 /**
@@ -114,6 +119,7 @@ export function unmetNeed(c: Case, target: Target): string | undefined {
 export async function runCase(target: Target, c: Case, opts: RunOptions = {}): Promise<CaseResult> {
   const started = performance.now();
   const evidence = new EvidenceRecorder(started);
+  const seed = opts.seed ?? newSeed();
   const result = (outcome: Outcome): CaseResult => ({
     id: c.id,
     family: familyOf(c.id),
@@ -126,12 +132,14 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     observed: outcome.observed ?? {},
     evidence: evidence.toJSON(),
     durationMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(outcome.verdict === "PASS"
+      ? {}
+      : { rerun: rerunCommand(target.source, c.id, seed, opts.caseIds ?? [c.id]) }),
   });
   const why = unmetNeed(c, target);
   if (why) return result({ verdict: "SKIP", message: why });
 
   const timeoutMs = opts.timeoutMs ?? target.timeoutMs;
-  const seed = opts.seed ?? newSeed();
   const hardMs = (c.timeoutMs ?? 4 * timeoutMs) + target.ready.timeoutMs;
   const tmp = await Deno.makeTempDir({ prefix: "sockspec-" });
   const controller = new AbortController();
@@ -349,7 +357,7 @@ export async function runAll(
   const startedAt = new Date();
   const t0 = performance.now();
   const seed = opts.seed ?? newSeed();
-  opts = { ...opts, seed };
+  opts = { ...opts, seed, caseIds: opts.caseIds ?? cases.map((c) => c.id) };
   const plan = shardCases(targets, cases, opts.select ?? (() => true), opts.shard);
   const reports: (TargetReport | undefined)[] = targets.map(() => undefined);
   let next = 0;

@@ -192,7 +192,7 @@ Deno.test("the wire log of the tutorial echo (16-byte reads) has its events in o
   };
   const result = await runCase(target, tutorialClient);
   assert.equal(result.verdict, "PASS", result.message);
-  const wire = result.evidence.wire;
+  const wire = result.evidence.wire!;
   const step = (e: WireEvent) =>
     e.kind === "stdout" || e.kind === "stderr"
       ? `${e.kind}: ${e.text}`

@@ -55,6 +55,44 @@ export interface CaseResult {
   evidence: Evidence;
   /** How long the case took, in ms. */
   durationMs: number;
+  /**
+   * The command that re-runs this case against this target with this run's seed (every
+   * result but a PASS; see {@linkcode rerunCommand}).
+   */
+  rerun?: string;
+}
+
+/**
+ * The command that re-runs case `id` against the target from `source` (a manifest path, or
+ * `built-in` for the reference targets) with `seed`, so that it sends the same bytes. `allIds`
+ * are the ids of every case, so that other cases the id is a prefix of are excluded. A
+ * built-in target is not named (check runs every built-in target the case applies to).
+ *
+ * @example
+ * ```ts
+ * import { rerunCommand } from "./report.ts";
+ * rerunCommand("fixtures/broken/echo-leak.json", "echo/tcp/7", 42);
+ * // "deno task sockspec check --target fixtures/broken/echo-leak.json echo/tcp/7 --seed 42"
+ * rerunCommand("built-in", "echo/tcp/1", 7, ["echo/tcp/1", "echo/tcp/10"]);
+ * // "deno task sockspec check echo/tcp/1 --exclude echo/tcp/10 --seed 7"
+ * ```
+ */
+export function rerunCommand(
+  source: string,
+  id: string,
+  seed: number,
+  allIds: readonly string[] = [],
+): string {
+  const target = source === "built-in" ? "" : ` --target ${shellWord(source)}`;
+  // an id selects every case it prefixes (echo/tcp/1 also selects echo/tcp/10): exclude those
+  const others = allIds.filter((other) => other !== id && other.startsWith(id));
+  const exclude = others.map((other) => ` --exclude ${shellWord(other)}`).join("");
+  return `deno task sockspec check${target} ${shellWord(id)}${exclude} --seed ${seed}`;
+}
+
+/** `word` quoted for a POSIX shell when it holds anything but safe characters. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** All results for one target. */
