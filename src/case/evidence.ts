@@ -38,7 +38,10 @@
  * Where a case compares expected bytes with received bytes it calls
  * {@linkcode EvidenceRecorder.diff}: it records the first difference (offset, context on
  * each side as hex and repr, what is missing or extra) and returns it, so the message can
- * say it too (`describeDiff` in `src/checks/diff.ts`).
+ * say it too (`describeDiff` in `src/checks/diff.ts`). The shared verifier `readExpected`
+ * (`src/checks/diff.ts`) reads what a connection must deliver, records it and the diff, and
+ * throws the FAIL that names the step: `reading 42 bytes of the echo: 41 came back, then
+ * nothing for 1000 ms (the last byte b'.' is missing)`.
  *
  * @example
  * ```ts
