@@ -23,7 +23,7 @@ import { EofError, readExactly, TimeoutError } from "../net/sockets.ts";
 export interface DiffSide {
   /** The offset of the first byte shown. */
   start: number;
-  /** Hex of the bytes shown (up to `context` before and after the offset). */
+  /** Hex of the bytes shown (up to `context` before the offset and twice that from it on). */
   hex: string;
   /** Python repr of the same bytes. */
   repr: string;
@@ -54,12 +54,12 @@ export interface ByteDiff {
   actual: DiffSide;
 }
 
-/** Bytes of context shown on each side of the first difference. */
+/** Bytes of context shown before the first difference (twice as many from it on). */
 export const DIFF_CONTEXT = 8;
 
 function side(data: Uint8Array, offset: number, context: number): DiffSide {
   const start = Math.max(0, offset - context);
-  const shown = data.subarray(start, Math.min(data.length, offset + context));
+  const shown = data.subarray(start, Math.min(data.length, offset + 2 * context));
   return { start, hex: toHex(shown), repr: bytesRepr(shown) };
 }
 

@@ -134,7 +134,7 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     durationMs: Math.round((performance.now() - started) * 10) / 10,
     ...(outcome.verdict === "PASS"
       ? {}
-      : { rerun: rerunCommand(target.source, c.id, seed, opts.caseIds ?? [c.id]) }),
+      : { rerun: rerunCommand(shownPath(target.source), c.id, seed, opts.caseIds ?? [c.id]) }),
   });
   const why = unmetNeed(c, target);
   if (why) return result({ verdict: "SKIP", message: why });
@@ -460,4 +460,11 @@ function exitStory(i: Instance, evidence: EvidenceRecorder, started: number): st
   return `${how} at +${atMs} ms${
     before > 0 ? `, after the case's ${ordinal(before)} connection` : ", before any connection"
   }`;
+}
+
+/** A manifest path as the re-run command shows it: relative when it is under the current directory. */
+function shownPath(source: string): string {
+  if (!source.startsWith("/")) return source;
+  const cwd = Deno.cwd();
+  return source.startsWith(`${cwd}/`) ? source.slice(cwd.length + 1) : source;
 }

@@ -291,7 +291,9 @@ aside table.timeline { width: 100%; table-layout: fixed; border-collapse: collap
 aside table.timeline th, aside table.timeline td { border: 0; border-bottom: 1px solid #eef0f2; padding: 1px 4px; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; vertical-align: top; }
 aside table.timeline th:nth-child(1) { width: 72px; } aside table.timeline th:nth-child(2) { width: 64px; } aside table.timeline th:nth-child(3) { width: 18px; } aside table.timeline th:nth-child(4) { width: 38%; }
 aside table.timeline td.t { text-align: right; color: #57606a; white-space: nowrap; }
-aside table.timeline td.what, aside table.timeline td.repr { word-break: break-word; overflow-wrap: anywhere; }
+aside table.timeline td.what, aside table.timeline td.repr { white-space: pre-wrap; overflow-wrap: anywhere; }
+aside pre.cmd { white-space: pre-wrap; overflow-wrap: anywhere; user-select: all; }
+aside .diff td.repr { white-space: pre-wrap; overflow-wrap: anywhere; }
 aside table.timeline td.repr { color: #0a3069; }
 aside tr.ev-stdout td.what, aside tr.ev-stderr td.what { color: #57606a; font-style: italic; }
 aside tr.ev-stderr td.what { color: #82071e; }
@@ -405,7 +407,7 @@ const SCRIPT = String.raw`
     section("Message", "message", el("p", { "class": "msg" }, [r.verdict + ": " + r.message]));
     if (j.note) section("Expectation", "expectation", el("p", {}, [j.note]));
     if (r.hint && (r.verdict === "FAIL" || r.verdict === "ERROR")) section("Hint", "hint", el("p", { "class": "hint-text" }, [r.hint]));
-    if (r.rerun) section("Re-run this case", "rerun", pre(r.rerun));
+    if (r.rerun) section("Re-run this case", "rerun", el("pre", { "class": "cmd" }, [r.rerun]));
     var diffs = r.evidence.diffs || [];
     if (diffs.length) section("First difference", "diff", el("div", {}, diffs.map(diffNode)));
     var obs = Object.keys(r.observed);

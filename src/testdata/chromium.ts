@@ -250,8 +250,18 @@ export async function openPage(
       }, sessionId);
     }
   };
-  const screenshot = async (): Promise<Uint8Array> => {
-    const { data } = await browser.send("Page.captureScreenshot", { format: "png" }, sessionId);
+  /** A PNG of the viewport, or of the element `selector` matches (all of it, even beyond the viewport). */
+  const screenshot = async (selector?: string): Promise<Uint8Array> => {
+    const clip = selector
+      ? await evaluate(`(() => {
+        const r = document.querySelector(${JSON.stringify(selector)}).getBoundingClientRect();
+        return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height, scale: 1 };
+      })()`)
+      : undefined;
+    const { data } = await browser.send("Page.captureScreenshot", {
+      format: "png",
+      ...(clip ? { clip, captureBeyondViewport: true } : {}),
+    }, sessionId);
     return Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
   };
   return { evaluate, click, screenshot, requests, sessionId };
