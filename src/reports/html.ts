@@ -293,6 +293,7 @@ aside table.timeline th:nth-child(1) { width: 72px; } aside table.timeline th:nt
 aside table.timeline td.t { text-align: right; color: #57606a; white-space: nowrap; }
 aside table.timeline td.what, aside table.timeline td.repr { white-space: pre-wrap; overflow-wrap: anywhere; }
 aside pre.cmd { white-space: pre-wrap; overflow-wrap: anywhere; user-select: all; }
+aside pre.wrap { white-space: pre-wrap; overflow-wrap: anywhere; }
 aside .diff td.repr { white-space: pre-wrap; overflow-wrap: anywhere; }
 aside table.timeline td.repr { color: #0a3069; }
 aside tr.ev-stdout td.what, aside tr.ev-stderr td.what { color: #57606a; font-style: italic; }
@@ -416,7 +417,7 @@ const SCRIPT = String.raw`
       var title = b.label + ": " + b.length + " bytes" + (b.truncated ? " (first " + b.hex.length / 2 + " shown)" : "");
       details.append(el("h3", {}, [title]));
       details.append(dumpNode(b.hex));
-      details.append(pre(b.repr, "repr"));
+      details.append(el("pre", { "data-field": "repr", "class": "wrap" }, [b.repr]));
     });
     var rows = data.timelines[ti][ri];
     if (rows.length) {

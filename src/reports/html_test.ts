@@ -3,6 +3,7 @@ import { htmlReport } from "./html.ts";
 import { Browser, CHROMIUM, MISSING, openPage } from "../testdata/chromium.ts";
 import { summarize } from "./report.ts";
 import { sampleReport } from "../testdata/sample_report.ts";
+import { describeBytes } from "../case/evidence.ts";
 
 Deno.test({
   name: CHROMIUM
@@ -141,7 +142,7 @@ Deno.test({
       })()`);
       assert.equal(
         diff.text,
-        "echo: 42 bytes expected, 39 came: the first difference is at offset 16: expected b'age.  It', got b'\\x00\\x1b[31m</'",
+        "echo: 42 bytes expected, 39 came: the first difference is at offset 16: expected b'age.  It will be', got b'\\x00\\x1b[31m</script><'",
       );
       assert.deepEqual(diff.marks, ["61", "00"]);
       const extra = await page.evaluate(
@@ -211,6 +212,63 @@ Deno.test({
       const select = Deno.env.get("SOCKSPEC_SCREENSHOT_CELL") ?? "";
       const page = await openPage(browser, `${dir}/report.html${select ? `#cell=${select}` : ""}`);
       await Deno.writeFile(Deno.env.get("SOCKSPEC_SCREENSHOT")!, await page.screenshot());
+    } finally {
+      await browser.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: CHROMIUM
+    ? "HTML in headless Chromium: a long hex dump shows its head and tail, expands, and fits a narrow panel"
+    : `HTML hex dump browser test SKIPPED: ${MISSING}`,
+  ignore: !CHROMIUM,
+  sanitizeResources: false,
+  async fn() {
+    const report = sampleReport();
+    const all = new Uint8Array(256).map((_, i) => i);
+    report.targets[0].results[1].evidence.bytes = [describeBytes("received", all)];
+    const dir = await Deno.makeTempDir({ prefix: "sockspec-html-test-" });
+    const file = `${dir}/report.html`;
+    await Deno.writeTextFile(file, htmlReport(report));
+    const browser = await Browser.launch();
+    try {
+      for (const [width, perLine] of [[1280, 16], [420, 8]] as const) {
+        const page = await openPage(browser, `${file}#cell=0/echo%2Ftcp%2F2`, {
+          width,
+          height: 800,
+        });
+        const dump = await page.evaluate(`(() => {
+          const d = document.querySelector('#details [data-field="hex"]');
+          const pres = d.querySelectorAll("pre");
+          const panel = document.getElementById("details");
+          return {
+            short: pres[0].textContent.split("\\n"),
+            summary: d.querySelector("summary").textContent,
+            fullVisible: pres[1].checkVisibility(),
+            fits: [...panel.querySelectorAll('[data-field="hex"] pre, pre[data-field="hex"], [data-field="repr"]')].every((p) => !p.checkVisibility() || p.scrollWidth <= panel.clientWidth),
+          };
+        })()`);
+        const lines = 256 / perLine;
+        assert.equal(dump.short.length, 7, dump.short.join("\n"));
+        assert.match(dump.short[0], /^0000 {2}00 01 02 03/);
+        assert.equal(dump.short[4], `  ⋯ ${lines - 6} more lines ⋯`);
+        assert.match(
+          dump.short[6],
+          new RegExp(`^${(256 - perLine).toString(16).padStart(4, "0")}  `),
+        );
+        assert.equal(dump.summary, `all ${lines} lines`);
+        assert.equal(dump.fullVisible, false);
+        assert.equal(dump.fits, true, `the dump fits the panel at ${width} px`);
+        await page.click(`#details [data-field="hex"] summary`);
+        assert.equal(
+          await page.evaluate(
+            `document.querySelectorAll('#details [data-field="hex"] pre')[1].textContent.split("\\n").length`,
+          ),
+          lines,
+        );
+      }
     } finally {
       await browser.close();
       await Deno.remove(dir, { recursive: true });
