@@ -401,7 +401,8 @@ export class EvidenceRecorder {
     const id = this.nextConn();
     this.wireEvent({ kind: "connect", conn: id, text: address });
     let closed = false;
-    const failed = (dir: "in" | "out", err: unknown) => {
+    const failed = (dir: "in" | "out", err: unknown, step: string) => {
+      atStep(err, `${step} on the ${ordinal(id)} connection (to ${address})`);
       if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) return;
       const reset = err instanceof Deno.errors.ConnectionReset ||
         err instanceof Deno.errors.BrokenPipe;
@@ -417,7 +418,7 @@ export class EvidenceRecorder {
               else this.wireEvent({ kind: "read", conn: id, dir: "in" }, p.subarray(0, n));
               return n;
             } catch (err) {
-              failed("in", err);
+              failed("in", err, "reading");
               throw err;
             }
           };
@@ -429,7 +430,7 @@ export class EvidenceRecorder {
               this.wireEvent({ kind: "write", conn: id, dir: "out" }, p.subarray(0, n));
               return n;
             } catch (err) {
-              failed("out", err);
+              failed("out", err, `writing ${p.length} bytes`);
               throw err;
             }
           };
@@ -610,6 +611,57 @@ export class EvidenceRecorder {
     if (this.#omitted.events) Object.assign(out, { wireOmitted: { ...this.#omitted } });
     return out;
   }
+}
+
+/** The property under which {@linkcode atStep} notes the step an error happened at. */
+const STEP = Symbol("sockspec.step");
+
+/**
+ * Notes on `err` (without changing its type or message, so a case that catches it sees the
+ * runtime's own error) which step of the case it happened at; the verdict's message then
+ * names the step. Returns `err`.
+ *
+ * @example
+ * ```ts
+ * import { atStep, stepOf } from "./evidence.ts";
+ * stepOf(atStep(new Error("x"), "the 2nd connect")); // "the 2nd connect"
+ * ```
+ */
+export function atStep(err: unknown, step: string): unknown {
+  if (err instanceof Error && !(STEP in err)) {
+    Object.defineProperty(err, STEP, { value: step, enumerable: false });
+  }
+  return err;
+}
+
+/**
+ * 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st ...
+ *
+ * @example
+ * ```ts
+ * import { ordinal } from "./evidence.ts";
+ * ordinal(2); // "2nd"
+ * ```
+ */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13
+    ? "th"
+    : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
+/**
+ * The step {@linkcode atStep} noted on `err`, if any.
+ *
+ * @example
+ * ```ts
+ * import { stepOf } from "./evidence.ts";
+ * stepOf(new Error("x")); // undefined
+ * ```
+ */
+export function stepOf(err: unknown): string | undefined {
+  return err instanceof Error ? (err as { [STEP]?: string })[STEP] : undefined;
 }
 
 /** Head and tail hex of `data` for a wire event. */

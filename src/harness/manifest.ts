@@ -20,6 +20,7 @@
  */
 
 import type { TargetKind, Transport } from "../case/verdict.ts";
+import { errnoMessage } from "../python/errno.ts";
 
 /** How the harness knows a started target is ready. */
 export interface Readiness {
@@ -193,7 +194,7 @@ export async function loadManifest(file: string): Promise<Target> {
     throw new ManifestError(
       file,
       "",
-      `cannot read the file (${(err as Error).message}); check the path`,
+      `cannot read the file (${errnoMessage(err)}); check the path`,
     );
   }
   let json: unknown;

@@ -24,7 +24,7 @@ import {
   Skip,
   TargetError,
 } from "../case/case.ts";
-import { EvidenceRecorder } from "../case/evidence.ts";
+import { atStep, EvidenceRecorder, ordinal, stepOf } from "../case/evidence.ts";
 import { caseSeed, newSeed, Random } from "../case/random.ts";
 import { errnoCode, errnoMessage } from "../python/errno.ts";
 import { commandExists, type Target } from "./manifest.ts";
@@ -414,7 +414,7 @@ function outcomeOf(err: unknown, c: Case): Outcome {
   if (err instanceof Error && err.name === "AssertionError") {
     return { verdict: "FAIL", message: err.message };
   }
-  const step = (err as { [STEP]?: string } | undefined)?.[STEP];
+  const step = stepOf(err);
   const at = (text: string) => step ? `${step} failed: ${text}` : text;
   if (err instanceof TimeoutError || err instanceof EofError || err instanceof OverflowError) {
     return { verdict: "FAIL", message: at(err.message) };
@@ -425,30 +425,6 @@ function outcomeOf(err: unknown, c: Case): Outcome {
     verdict: "ERROR",
     message: `case ${c.id} failed inside sockspec: ${text}; please report this`,
   };
-}
-
-/** The property under which {@linkcode atStep} notes the step an error happened at. */
-const STEP = Symbol("sockspec.step");
-
-/**
- * Notes on `err` (without changing its type or message, so a case that catches it sees the
- * runtime's own error) which step of the case it happened at; the verdict's message then
- * names the step.
- */
-function atStep(err: unknown, step: string): unknown {
-  if (err instanceof Error && !(STEP in err)) {
-    Object.defineProperty(err, STEP, { value: step, enumerable: false });
-  }
-  return err;
-}
-
-/** 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st ... */
-export function ordinal(n: number): string {
-  const tens = n % 100;
-  const suffix = tens >= 11 && tens <= 13
-    ? "th"
-    : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
-  return `${n}${suffix}`;
 }
 
 /** How an instance stopped, and after which of the case's connections. */

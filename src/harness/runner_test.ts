@@ -4,7 +4,8 @@ import { type Case, pass, TargetError } from "../case/case.ts";
 import type { WireEvent } from "../case/evidence.ts";
 import { loadManifest, parseManifest } from "./manifest.ts";
 import { runCase } from "./runner.ts";
-import { connect, sleep, withTimeout, writeAll } from "../net/sockets.ts";
+import { connect, readExactly, sleep, withTimeout, writeAll } from "../net/sockets.ts";
+import { messageFaults } from "../reports/report.ts";
 import { toHex } from "../python/repr.ts";
 
 const hostile = new URL("../../fixtures/hostile/hostile.py", import.meta.url).pathname;
@@ -236,4 +237,47 @@ Deno.test("the wire log of the tutorial echo (16-byte reads) has its events in o
   assert.ok(at((e) => e.kind === "close") < at((e) => e.text === "received b''"));
   assert.equal(wire.at(-1)!.kind, "exit");
   for (let i = 1; i < wire.length; i++) assert.ok(wire[i].atUs >= wire[i - 1].atUs);
+});
+
+Deno.test("a refused connect names the step, the errno once, and how the server had stopped", async () => {
+  const target = await loadManifest(
+    new URL("../../fixtures/broken/echo-one-client.json", import.meta.url).pathname,
+  );
+  const message = new TextEncoder().encode("This is the message.  It will be repeated.");
+  const twoClients: Case = {
+    id: "test/steps/1",
+    requirement: "Two clients in turn.",
+    level: "MUST",
+    kind: "stream-echo",
+    transport: "tcp",
+    async run(ctx) {
+      const server = await ctx.start();
+      for (let i = 0; i < 2; i++) {
+        const conn = await ctx.connect(server.address("tcp"));
+        await writeAll(conn, message, ctx.timeoutMs);
+        await readExactly(conn, message.length, ctx.timeoutMs);
+        conn.close();
+        // the one-client server exits once its client has gone
+        if (i === 0) await server.waitExit(ctx.timeoutMs);
+      }
+      return pass("both served");
+    },
+  };
+  const result = await runCase(target, twoClients);
+  assert.equal(result.verdict, "FAIL");
+  assert.match(
+    result.message,
+    /^the 2nd connect to 127\.0\.0\.1:\d+ failed: \[Errno 111\] Connection refused \(the target stopped by itself: pid \d+, exited with code 0 at \+[\d.]+ ms, after the case's 1st connection\)$/,
+  );
+  assert.deepEqual(messageFaults(result.message), []);
+  const kinds = result.evidence.wire!.filter((e) => e.conn).map((e) => `${e.kind} #${e.conn}`);
+  assert.deepEqual(kinds.slice(0, 1), ["connect #1"]);
+  assert.equal(kinds.at(-1), "connect-failed #2");
+  assert.ok(
+    result.evidence.wire!.some((e) => e.kind === "exit" && /exited with code 0/.test(e.text!)),
+  );
+  assert.match(
+    result.rerun!,
+    /^deno task sockspec check --target .*echo-one-client\.json test\/steps\/1 --seed \d+$/,
+  );
 });

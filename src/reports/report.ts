@@ -592,3 +592,33 @@ export function explainLines(result: CaseResult): string[] {
   if (result.rerun) lines.push(`re-run: ${result.rerun}`);
   return lines;
 }
+
+/**
+ * What is wrong with how a message is written, as short sentences (empty when nothing):
+ * the runtime's own `(os error N)` text (format errors with `errnoMessage`), an errno line
+ * that appears twice, or the same exit (`pid 4242, exited with code 1`) twice. Tests run it over every message of a run.
+ *
+ * @example
+ * ```ts
+ * import { messageFaults } from "./report.ts";
+ * messageFaults("[Errno 2] No such file or directory (No such file or directory (os error 2))");
+ * // ["holds the runtime's '(os error 2)': format the error with errnoMessage"]
+ * ```
+ */
+export function messageFaults(message: string): string[] {
+  const faults: string[] = [];
+  for (const m of message.matchAll(/\(os error (\d+)\)/g)) {
+    faults.push(`holds the runtime's '(os error ${m[1]})': format the error with errnoMessage`);
+  }
+  const errnos = [...message.matchAll(/\[Errno \d+\][^(;:]*/g)].map((m) => m[0].trim());
+  for (const e of new Set(errnos)) {
+    if (errnos.filter((x) => x === e).length > 1) faults.push(`says '${e}' twice`);
+  }
+  const exits = [...message.matchAll(/pid \d+, (?:exited with code \d+|killed by \w+)/g)].map((m) =>
+    m[0]
+  );
+  for (const f of new Set(exits)) {
+    if (exits.filter((x) => x === f).length > 1) faults.push(`says '${f}' twice`);
+  }
+  return faults;
+}

@@ -6,6 +6,7 @@ import {
   failsRun,
   judge,
   label,
+  messageFaults,
   mismatch,
   summarize,
 } from "./report.ts";
@@ -117,4 +118,22 @@ Deno.test("evidenceLines shows bytes as hex and repr, timings, notes and tails",
   assert.match(text, /^stderr tail \(last 2 lines\):$/m);
   assert.ok(!text.includes("Traceback"), "only the last 2 lines of the tail");
   assert.match(text, /OSError: \[Errno 32\] Broken pipe/);
+});
+
+Deno.test("messageFaults finds nested runtime errno text and repeated facts", () => {
+  assert.deepEqual(messageFaults("[Errno 111] Connection refused"), []);
+  assert.deepEqual(
+    messageFaults("[Errno 111] Connection refused (Connection refused (os error 111))"),
+    ["holds the runtime's '(os error 111)': format the error with errnoMessage"],
+  );
+  assert.deepEqual(
+    messageFaults(
+      "the server exited (pid 12, exited with code 1) (the target stopped by itself: pid 12, exited with code 1)",
+    ),
+    ["says 'pid 12, exited with code 1' twice"],
+  );
+  assert.deepEqual(messageFaults("pid 12, exited with code 1; pid 13, exited with code 1"), []);
+  assert.deepEqual(messageFaults("[Errno 2] No such file; [Errno 2] No such file"), [
+    "says '[Errno 2] No such file' twice",
+  ]);
 });
