@@ -58,7 +58,7 @@ import { bytesRepr, toHex } from "../python/repr.ts";
 import { type ByteDiff, firstDifference } from "../checks/diff.ts";
 import { errnoLine } from "../python/errno.ts";
 
-export type { ByteDiff } from "../checks/diff.ts";
+export type { ByteDiff, DiffSide } from "../checks/diff.ts";
 
 /** Bytes shown in a report: at most {@linkcode BYTES_SHOWN} of them, as hex and repr. */
 export interface BytesEvidence {
