@@ -94,8 +94,8 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
       : "",
     report.interrupted ? "the run was interrupted: this report is partial" : "",
   ].filter(Boolean);
-  if (extras.length) out.push(extras.join("; "));
   out.push(...seedLine(report));
+  if (extras.length) out.push(extras.join("; "));
   out.push(closingLine(s));
   return out.join("\n");
 }
