@@ -27,9 +27,10 @@
  * ```
  *
  * Each event keeps at most {@linkcode WIRE_HEAD} bytes from its start and
- * {@linkcode WIRE_TAIL} from its end (hex), with its full byte count. Long runs of events of
- * one shape (say 65,536 reads of 16 bytes) are kept as the first {@linkcode RUN_KEPT} and
- * one aggregate event with `repeat` (how many more) and their bytes; a case keeps at most
+ * {@linkcode WIRE_TAIL} from its end (hex), with its full byte count. Long runs of transfers
+ * of one kind on one connection (say 65,536 reads of 16 bytes) are kept as the first
+ * {@linkcode RUN_KEPT} and one aggregate event with `repeat` (how many more), their bytes,
+ * the tail of the last one and `each` (their size, when they are all one size); a case keeps at most
  * {@linkcode MAX_WIRE_EVENTS} events (the first ones and the last ones; `wireOmitted`
  * counts those in between).
  *
@@ -141,6 +142,8 @@ export interface WireEvent {
   repeat?: number;
   /** With `repeat`: when the last of them happened (µs). */
   lastUs?: number;
+  /** With `repeat`: the size of every event the aggregate stands for, when they are all one size. */
+  each?: number;
 }
 
 /** Bytes kept from the start of each wire event. */
@@ -234,20 +237,27 @@ export class EvidenceRecorder {
     }
     const prev = this.#last.at(-1) ?? this.#first.at(-1);
     if (prev && sameShape(prev, e)) {
-      const run = this.#runLength(e);
-      if (prev.repeat !== undefined || run >= RUN_KEPT) {
-        if (prev.repeat === undefined) {
-          // start the aggregate: it stands for this event and those that follow
-          this.#push({ ...e, repeat: 0, lastUs: e.atUs });
+      if (prev.repeat !== undefined) {
+        // a long run of one size ends at the first event of another (the short last read)
+        if (prev.each !== undefined && prev.each !== e.bytes && prev.repeat >= RUN_KEPT) {
+          this.#push(e);
           return;
         }
+        // the aggregate stands for the events of this run after the first RUN_KEPT
         prev.repeat++;
         prev.lastUs = e.atUs;
         prev.bytes = (prev.bytes ?? 0) + (e.bytes ?? 0);
-        if (e.head !== undefined) {
-          const t = e.tail ?? e.head;
-          prev.tail = t;
-        }
+        if (prev.each !== e.bytes) delete prev.each;
+        if (data && data.length) prev.tail = toHex(data.subarray(-WIRE_TAIL));
+        return;
+      }
+      if (this.#runLength(e) >= RUN_KEPT) {
+        this.#push({
+          ...e,
+          repeat: 0,
+          lastUs: e.atUs,
+          ...(e.bytes !== undefined ? { each: e.bytes } : {}),
+        });
         return;
       }
     }
@@ -673,10 +683,13 @@ function headTail(data: Uint8Array): { head: string; tail?: string } {
   };
 }
 
-/** True when two events differ only in time and bytes' content (same kind, place, size). */
+/**
+ * True when `b` continues a run of `a`'s shape: the same kind of transfer (read, write,
+ * send, recv) on the same connection or socket, in the same direction, to the same peer.
+ * Sizes may differ: an aggregate keeps `each` only while they do not.
+ */
 function sameShape(a: WireEvent, b: WireEvent): boolean {
   return a.kind === b.kind && a.conn === b.conn && a.socket === b.socket && a.dir === b.dir &&
-    a.instance === b.instance && a.text === b.text && (a.kind === "read" || a.kind === "write" ||
-      a.kind === "send" || a.kind === "recv") &&
-    (a.repeat === undefined ? a.bytes : (a.bytes ?? 0) / (a.repeat + 1)) === b.bytes;
+    a.instance === b.instance && a.text === b.text &&
+    (a.kind === "read" || a.kind === "write" || a.kind === "send" || a.kind === "recv");
 }

@@ -72,7 +72,11 @@ Deno.test("a long run of same-sized reads keeps the first ones and folds the res
 Deno.test("the wire log is capped: the first and last events are kept, the middle is counted", () => {
   const evidence = new EvidenceRecorder();
   for (let i = 0; i < 3 * MAX_WIRE_EVENTS; i++) {
-    evidence.wireEvent({ kind: "write", conn: 1, dir: "out" }, new Uint8Array(1 + (i % 2)));
+    // alternating connections: nothing folds
+    evidence.wireEvent(
+      { kind: "write", conn: 1 + (i % 2), dir: "out" },
+      new Uint8Array(1 + (i % 2)),
+    );
   }
   const json = evidence.toJSON();
   assert.equal(json.wire.length, MAX_WIRE_EVENTS);
@@ -131,4 +135,21 @@ Deno.test("diff records the first difference and returns it; equal bytes record 
   const d = evidence.diff(enc.encode("repeated."), enc.encode("repeated"), "echo")!;
   assert.equal(d.kind, "missing");
   assert.deepEqual(evidence.toJSON().diffs, [d]);
+});
+
+Deno.test("a long run of reads of varying sizes folds too, without a common size", () => {
+  const evidence = new EvidenceRecorder();
+  let total = 0;
+  for (let i = 0; i < 500; i++) {
+    const n = 1000 + (i % 7) * 100;
+    total += n;
+    evidence.wireEvent({ kind: "read", conn: 2, dir: "in" }, new Uint8Array(n).fill(i & 0xff));
+  }
+  const wire = evidence.toJSON().wire;
+  assert.equal(wire.length, RUN_KEPT + 1);
+  const run = wire.at(-1)!;
+  assert.equal(run.repeat, 500 - RUN_KEPT - 1);
+  assert.equal(run.each, undefined);
+  assert.equal(wire.reduce((n, e) => n + (e.bytes ?? 0), 0), total);
+  assert.equal(run.tail, "f3".repeat(WIRE_TAIL));
 });

@@ -485,7 +485,9 @@ function rowOf(e: WireEvent): TimelineRow {
 
 function shapeKey(e: WireEvent): string | undefined {
   if (!KIND_WORD[e.kind]) return undefined;
-  const each = e.repeat ? (e.bytes ?? 0) / (e.repeat + 1) : e.bytes;
+  const each = e.repeat === undefined ? e.bytes : e.each;
+  // an aggregate of mixed sizes stands alone
+  if (each === undefined) return undefined;
   return `${e.kind}|${whoOf(e)}|${e.dir}|${each}`;
 }
 
