@@ -10,7 +10,7 @@
  * import { describeDiff, firstDifference } from "./diff.ts";
  * const enc = new TextEncoder();
  * const d = firstDifference(enc.encode("repeated."), enc.encode("repeated"))!;
- * console.log(describeDiff(d)); // "9 bytes expected, 8 came: the last 1 (b'.') is missing"
+ * console.log(describeDiff(d)); // "9 bytes expected, 8 came: the last byte (b'.') is missing"
  * ```
  * @module
  */
@@ -123,7 +123,9 @@ export function describeDiff(d: ByteDiff): string {
     const more = d.missing! > d.expected.start + d.expected.hex.length / 2 - d.offset ? "..." : "";
     return d.actualLength === 0
       ? `${head}: nothing came back`
-      : `${head}: the last ${d.missing} (${tail}${more}) ${d.missing === 1 ? "is" : "are"} missing`;
+      : `${head}: the last ${d.missing === 1 ? "byte" : `${d.missing} bytes`} (${tail}${more}) ${
+        d.missing === 1 ? "is" : "are"
+      } missing`;
   }
   if (d.kind === "extra") {
     return `${head}: ${d.extra} extra byte${d.extra === 1 ? "" : "s"} after the expected ones (${

@@ -18,7 +18,7 @@ Deno.test("a missing last byte: offset, count and the byte", () => {
   assert.equal(d.expected.start, 33);
   assert.equal(d.expected.repr, "b'repeated.'");
   assert.equal(d.actual.repr, "b'repeated'");
-  assert.equal(describeDiff(d), "42 bytes expected, 41 came: the last 1 (b'.') is missing");
+  assert.equal(describeDiff(d), "42 bytes expected, 41 came: the last byte (b'.') is missing");
 });
 
 Deno.test("a differing byte: context on each side as hex and repr", () => {
