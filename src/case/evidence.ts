@@ -220,7 +220,8 @@ export class EvidenceRecorder {
   /**
    * Adds an event to the wire log (the runner and the wrappers call this; cases normally
    * use {@linkcode EvidenceRecorder.datagram} or {@linkcode EvidenceRecorder.event}).
-   * `data` is kept as head and tail. Returns the event as stored.
+   * `data` is kept as head and tail (and its length as `bytes`); `at` is when it happened
+   * (a `performance.now()` value; default now). Long runs fold (see the module doc).
    *
    * @example
    * ```ts
@@ -264,7 +265,7 @@ export class EvidenceRecorder {
     this.#push(e);
   }
 
-  /** How many events of `e`'s shape end the log (not counting aggregates). */
+  /** How many stored events of `e`'s shape end the log (an aggregate counts as one). */
   #runLength(e: WireEvent): number {
     const all = this.#last.length ? this.#last : this.#first;
     let n = 0;
