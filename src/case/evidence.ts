@@ -28,9 +28,10 @@
  *
  * Each event keeps at most {@linkcode WIRE_HEAD} bytes from its start and
  * {@linkcode WIRE_TAIL} from its end (hex), with its full byte count. Long runs of transfers
- * of one kind on one connection (say 65,536 reads of 16 bytes) are kept as the first
- * {@linkcode RUN_KEPT} and one aggregate event with `repeat` (how many more), their bytes,
- * the tail of the last one and `each` (their size, when they are all one size); a case keeps at most
+ * of one kind on one connection (say 65,536 reads of 16 bytes, or the writes and the reads
+ * of a 1 MiB exchange, which interleave) are kept as their first {@linkcode RUN_KEPT} and one
+ * aggregate event with `repeat` (how many more), their bytes, `lastUs`, the tail of the last
+ * one and `each` (their size, when they are all one size); a case keeps at most
  * {@linkcode MAX_WIRE_EVENTS} events (the first ones and the last ones; `wireOmitted`
  * counts those in between).
  *
@@ -236,23 +237,20 @@ export class EvidenceRecorder {
       if (this.#output.length < MAX_WIRE_EVENTS / 2) this.#output.push(e);
       return;
     }
-    const prev = this.#last.at(-1) ?? this.#first.at(-1);
-    if (prev && sameShape(prev, e)) {
-      if (prev.repeat !== undefined) {
+    if (isTransfer(e)) {
+      const run = this.#run(e);
+      if (run.aggregate) {
+        const agg = run.aggregate;
         // a long run of one size ends at the first event of another (the short last read)
-        if (prev.each !== undefined && prev.each !== e.bytes && prev.repeat >= RUN_KEPT) {
-          this.#push(e);
+        if (!(agg.each !== undefined && agg.each !== e.bytes && agg.repeat! >= RUN_KEPT)) {
+          agg.repeat!++;
+          agg.lastUs = e.atUs;
+          agg.bytes = (agg.bytes ?? 0) + (e.bytes ?? 0);
+          if (agg.each !== e.bytes) delete agg.each;
+          if (data && data.length) agg.tail = toHex(data.subarray(-WIRE_TAIL));
           return;
         }
-        // the aggregate stands for the events of this run after the first RUN_KEPT
-        prev.repeat++;
-        prev.lastUs = e.atUs;
-        prev.bytes = (prev.bytes ?? 0) + (e.bytes ?? 0);
-        if (prev.each !== e.bytes) delete prev.each;
-        if (data && data.length) prev.tail = toHex(data.subarray(-WIRE_TAIL));
-        return;
-      }
-      if (this.#runLength(e) >= RUN_KEPT) {
+      } else if (run.count >= RUN_KEPT) {
         this.#push({
           ...e,
           repeat: 0,
@@ -265,12 +263,25 @@ export class EvidenceRecorder {
     this.#push(e);
   }
 
-  /** How many stored events of `e`'s shape end the log (an aggregate counts as one). */
-  #runLength(e: WireEvent): number {
+  /**
+   * The run `e` would continue: the latest stored transfers on `e`'s connection or socket
+   * (a write/read exchange interleaves two runs), how many of them have `e`'s shape, and the
+   * aggregate of that shape to fold `e` into, when only aggregates follow it.
+   */
+  #run(e: WireEvent): { count: number; aggregate?: WireEvent } {
     const all = this.#last.length ? this.#last : this.#first;
-    let n = 0;
-    for (let i = all.length - 1; i >= 0 && sameShape(all[i], e); i--) n++;
-    return n;
+    let count = 0;
+    let onlyAggregates = true;
+    for (let i = all.length - 1; i >= 0; i--) {
+      const x = all[i];
+      if (!isTransfer(x) || x.conn !== e.conn || x.socket !== e.socket) break;
+      if (sameShape(x, e)) {
+        if (x.repeat !== undefined && onlyAggregates) return { count, aggregate: x };
+        count++;
+      }
+      if (x.repeat === undefined) onlyAggregates = false;
+    }
+    return { count };
   }
 
   #push(e: WireEvent): void {
@@ -691,6 +702,10 @@ function headTail(data: Uint8Array): { head: string; tail?: string } {
  */
 function sameShape(a: WireEvent, b: WireEvent): boolean {
   return a.kind === b.kind && a.conn === b.conn && a.socket === b.socket && a.dir === b.dir &&
-    a.instance === b.instance && a.text === b.text &&
-    (a.kind === "read" || a.kind === "write" || a.kind === "send" || a.kind === "recv");
+    a.instance === b.instance && a.text === b.text && isTransfer(a);
+}
+
+/** A read, write, send or recv: the events that fold. */
+function isTransfer(e: WireEvent): boolean {
+  return e.kind === "read" || e.kind === "write" || e.kind === "send" || e.kind === "recv";
 }

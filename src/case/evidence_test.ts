@@ -153,3 +153,22 @@ Deno.test("a long run of reads of varying sizes folds too, without a common size
   assert.equal(wire.reduce((n, e) => n + (e.bytes ?? 0), 0), total);
   assert.equal(run.tail, "f3".repeat(WIRE_TAIL));
 });
+
+Deno.test("an exchange whose writes and reads interleave folds into one aggregate each", () => {
+  const evidence = new EvidenceRecorder();
+  for (let i = 0; i < 1000; i++) {
+    evidence.wireEvent({ kind: "write", conn: 1, dir: "out" }, new Uint8Array(1024));
+    evidence.wireEvent({ kind: "read", conn: 1, dir: "in" }, new Uint8Array(1000 + (i % 3)));
+  }
+  evidence.wireEvent({ kind: "close", conn: 1 });
+  const wire = evidence.toJSON().wire;
+  assert.equal(wire.length, 2 * RUN_KEPT + 3);
+  const [writes, reads] = wire.filter((e) => e.repeat !== undefined);
+  assert.equal(writes.kind, "write");
+  assert.equal(writes.repeat, 1000 - RUN_KEPT - 1);
+  assert.equal(writes.each, 1024);
+  assert.equal(reads.kind, "read");
+  assert.equal(reads.each, undefined);
+  assert.equal(wire.reduce((n, e) => n + (e.kind === "write" ? e.bytes! : 0), 0), 1024 * 1000);
+  assert.equal(wire.at(-1)!.kind, "close");
+});

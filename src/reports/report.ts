@@ -449,6 +449,8 @@ export interface TimelineRow {
 
 /** Runs of this many events of one shape, or more, fold in a timeline. */
 export const FOLD_MIN = 5;
+/** Runs of this many output lines of one stream, or more, fold in a timeline. */
+export const OUTPUT_FOLD_MIN = 12;
 
 const KIND_WORD: Partial<Record<WireEvent["kind"], string>> = {
   write: "write",
@@ -471,7 +473,11 @@ function whoOf(e: WireEvent): string {
 function rowOf(e: WireEvent): TimelineRow {
   const arrow = e.dir === "out" ? "→" : e.dir === "in" ? "←" : "·";
   const size = e.bytes !== undefined ? ` ${e.bytes.toLocaleString("en-US")} B` : "";
-  const times = e.repeat ? ` in ${(e.repeat + 1).toLocaleString("en-US")} events` : "";
+  const times = e.repeat
+    ? ` in ${(e.repeat + 1).toLocaleString("en-US")} events, until +${
+      ((e.lastUs ?? e.atUs) / 1000).toFixed(3)
+    } ms`
+    : "";
   const what = e.kind === "stdout" || e.kind === "stderr"
     ? `${e.kind}: ${e.text ?? ""}`
     : `${e.kind}${size}${times}${e.text !== undefined ? ` ${e.text}` : ""}`;
@@ -484,6 +490,7 @@ function rowOf(e: WireEvent): TimelineRow {
 }
 
 function shapeKey(e: WireEvent): string | undefined {
+  if (e.kind === "stdout" || e.kind === "stderr") return `output|${e.kind}|${whoOf(e)}`;
   if (!KIND_WORD[e.kind]) return undefined;
   const each = e.repeat === undefined ? e.bytes : e.each;
   // an aggregate of mixed sizes stands alone
@@ -493,8 +500,9 @@ function shapeKey(e: WireEvent): string | undefined {
 
 /**
  * A result's wire log as timeline rows, with long runs of events of one shape folded: the
- * first two are shown, then one `fold` row (`… 4,094 more 16-byte reads on #1 …`) that
- * holds the rest.
+ * first two are shown, then one `fold` row (`… 4,094 more 16-byte reads …`) that holds the
+ * rest. A long run of a target's output lines shows its first three and last two lines
+ * around a fold (`… 980 more stdout lines …`).
  *
  * @example
  * ```ts
@@ -511,6 +519,20 @@ export function timeline(result: CaseResult): TimelineRow[] {
     let j = i + 1;
     while (key && j < wire.length && shapeKey(wire[j]) === key) j++;
     const run = wire.slice(i, j);
+    if (key?.startsWith("output|") && run.length >= OUTPUT_FOLD_MIN) {
+      // a chatty target: its first and last lines, and the middle folded
+      const middle = run.slice(3, -2);
+      rows.push(...run.slice(0, 3).map(rowOf), {
+        atUs: middle[0].atUs,
+        kind: "fold",
+        who: whoOf(run[0]),
+        arrow: "·",
+        what: `… ${middle.length.toLocaleString("en-US")} more ${run[0].kind} lines …`,
+        folded: middle.map(rowOf),
+      }, ...run.slice(-2).map(rowOf));
+      i = j;
+      continue;
+    }
     const count = run.reduce((n, e) => n + 1 + (e.repeat ?? 0), 0);
     if (count >= FOLD_MIN && run.length >= 3) {
       const [a, b, ...rest] = run;

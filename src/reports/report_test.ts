@@ -9,7 +9,9 @@ import {
   messageFaults,
   mismatch,
   summarize,
+  timeline,
 } from "./report.ts";
+import { EvidenceRecorder } from "../case/evidence.ts";
 import { sampleReport } from "../testdata/sample_report.ts";
 
 const report = sampleReport();
@@ -136,4 +138,43 @@ Deno.test("messageFaults finds nested runtime errno text and repeated facts", ()
   assert.deepEqual(messageFaults("[Errno 2] No such file; [Errno 2] No such file"), [
     "says '[Errno 2] No such file' twice",
   ]);
+});
+
+Deno.test("timeline folds long runs of transfers and of output lines, and keeps short ones", () => {
+  const evidence = new EvidenceRecorder(0);
+  evidence.wireEvent({ kind: "connect", conn: 1, text: "127.0.0.1:1" }, undefined, 1);
+  for (let i = 0; i < 3; i++) {
+    evidence.wireEvent({ kind: "read", conn: 1, dir: "in" }, new Uint8Array(16), 2 + i);
+  }
+  for (let i = 0; i < 50; i++) {
+    evidence.wireEvent({ kind: "stdout", instance: 1, text: `line ${i}` }, undefined, 10 + i / 100);
+  }
+  for (let i = 0; i < 100; i++) {
+    evidence.wireEvent({ kind: "read", conn: 1, dir: "in" }, new Uint8Array(16), 20 + i);
+  }
+  const result = { ...sampleReport().targets[0].results[0], evidence: evidence.toJSON() };
+  const rows = timeline(result).map((r) => `${r.who} ${r.arrow} ${r.what}`);
+  assert.deepEqual(rows, [
+    "#1 · connect 127.0.0.1:1",
+    "#1 ← read 16 B",
+    "#1 ← read 16 B",
+    "#1 ← read 16 B",
+    "target 1 · stdout: line 0",
+    "target 1 · stdout: line 1",
+    "target 1 · stdout: line 2",
+    "target 1 · … 45 more stdout lines …",
+    "target 1 · stdout: line 48",
+    "target 1 · stdout: line 49",
+    "#1 ← read 16 B",
+    "#1 ← read 16 B",
+    "#1 ← … 98 more 16-byte reads (1,568 B, until +119.000 ms) …",
+  ]);
+  const fold = timeline(result).find((r) => r.what.startsWith("… 98"))!;
+  assert.equal(
+    fold.folded!.reduce(
+      (n, r) => n + Number(/in ([\d,]+) events/.exec(r.what)?.[1].replace(/,/g, "") ?? 1),
+      0,
+    ),
+    98,
+  );
 });
