@@ -102,6 +102,7 @@ async function main(args: string[]): Promise<number> {
     await page.evaluate(
       `document.querySelector("#details details.fold")?.setAttribute("open", "")`,
     );
+    await new Promise((r) => setTimeout(r, 200)); // its toggle event shows the folded rows
     // the whole panel, not just what fits the window
     await page.evaluate(
       `Object.assign(document.getElementById("details").style, { maxHeight: "none", position: "static" })`,

@@ -300,7 +300,7 @@ aside tr.ev-stdout td.what, aside tr.ev-stderr td.what { color: #57606a; font-st
 aside tr.ev-stderr td.what { color: #82071e; }
 aside tr.ev-connect-failed td, aside tr.ev-reset td, aside tr.ev-error td, aside tr.ev-exit td { background: #fff1f0; }
 aside tr.ev-fold summary { cursor: pointer; color: #0969da; }
-aside tr.ev-fold table.timeline { margin: 2px 0 4px; }
+aside tr.folded td { background: #f6f8fa; }
 @media (max-width: 900px) { main { flex-direction: column; } aside.details { position: static; max-width: none; width: 100%; } }
 `;
 
@@ -367,9 +367,12 @@ const SCRIPT = String.raw`
     var body = el("tbody");
     rows.slice(0, limit).forEach(function (row) {
       if (row.kind !== "fold") { body.append(timelineRow(row)); return; }
-      var inner = el("table", { "class": "timeline" }, [el("tbody", {}, row.folded.map(timelineRow))]);
-      var fold = el("details", { "class": "fold" }, [el("summary", {}, [row.what]), inner]);
+      // the folded rows follow the fold's row, hidden until it is opened
+      var hidden = row.folded.map(function (f) { var tr = timelineRow(f); tr.classList.add("folded"); tr.hidden = true; return tr; });
+      var fold = el("details", { "class": "fold" }, [el("summary", {}, [row.what])]);
+      fold.addEventListener("toggle", function () { hidden.forEach(function (tr) { tr.hidden = !fold.open; }); });
       body.append(el("tr", { "class": "ev ev-fold" }, [el("td", { "class": "t" }, ["+" + (row.atUs / 1000).toFixed(3)]), el("td", { "class": "who" }, [row.who]), el("td", { "class": "dir" }, [row.arrow]), el("td", { colspan: "2" }, [fold])]));
+      hidden.forEach(function (tr) { body.append(tr); });
     });
     if (rows.length > limit) body.append(el("tr", {}, [el("td", { colspan: "5" }, [(rows.length - limit) + " more rows: see the JSON report"])]));
     var head = el("thead", {}, [el("tr", {}, ["ms", "where", "", "what", "bytes"].map(function (h) { return el("th", {}, [h]); }))]);

@@ -102,11 +102,11 @@ Deno.test({
       // The wire log as a timeline: events in order, the long run of reads folded, expandable.
       const tl = await page.evaluate(`(() => {
         const t = document.querySelector('#details [data-field="timeline"]');
-        const rows = [...t.querySelectorAll(":scope > tbody > tr")];
+        const rows = [...t.querySelectorAll(":scope > tbody > tr:not(.folded)")];
         return {
           rows: rows.map((r) => [...r.children].map((c) => c.textContent.trim()).slice(1, 4).join(" ")),
           fold: t.querySelector("details.fold summary").textContent,
-          foldedVisible: t.querySelector("details.fold table").checkVisibility(),
+          foldedVisible: t.querySelector("tr.folded").checkVisibility(),
         };
       })()`);
       assert.deepEqual(tl.rows.slice(0, 8), [
@@ -128,13 +128,15 @@ Deno.test({
         "target 1 · exit pid 4242, exited with code 1",
       ]);
       await page.click(`#details details.fold summary`);
-      assert.equal(
-        await page.evaluate(
-          `document.querySelector("#details details.fold table").checkVisibility()`,
-        ),
-        true,
-        "a click expands the folded run",
-      );
+      // the toggle event comes as a task after the click: wait for it (bounded)
+      let opened = false;
+      for (let i = 0; i < 40 && !opened; i++) {
+        opened = await page.evaluate(
+          `document.querySelector("#details tr.folded").checkVisibility()`,
+        );
+        if (!opened) await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(opened, true, "a click expands the folded run");
       // The diff: the sentence, and the differing byte marked on each side.
       const diff = await page.evaluate(`(() => {
         const d = document.querySelector('#details [data-field="diff"]');

@@ -534,7 +534,7 @@ export function timeline(result: CaseResult): TimelineRow[] {
       continue;
     }
     const count = run.reduce((n, e) => n + 1 + (e.repeat ?? 0), 0);
-    if (count >= FOLD_MIN && run.length >= 3) {
+    if (key && !key.startsWith("output|") && count >= FOLD_MIN && run.length >= 3) {
       const [a, b, ...rest] = run;
       rows.push(rowOf(a), rowOf(b));
       const more = count - 2;

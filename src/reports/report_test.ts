@@ -178,3 +178,15 @@ Deno.test("timeline folds long runs of transfers and of output lines, and keeps 
     98,
   );
 });
+
+Deno.test("timeline leaves a short run of output lines as it is", () => {
+  const evidence = new EvidenceRecorder(0);
+  for (let i = 0; i < 6; i++) {
+    evidence.wireEvent({ kind: "stdout", instance: 1, text: `line ${i}` }, undefined, i);
+  }
+  const result = { ...sampleReport().targets[0].results[0], evidence: evidence.toJSON() };
+  assert.deepEqual(
+    timeline(result).map((r) => r.what),
+    [0, 1, 2, 3, 4, 5].map((i) => `stdout: line ${i}`),
+  );
+});
