@@ -11,3 +11,7 @@
  */
 
 export * from "./wait.ts";
+export * from "./expect.ts";
+
+// A type the verifiers refer to, defined by the case model.
+export type { ByteDiff, DiffSide } from "../case/diff.ts";

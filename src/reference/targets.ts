@@ -59,7 +59,7 @@ export function sockspecCommand(permissions: string[], args: string[]): string[]
 }
 
 /**
- * The reference socketpair program (SPEC 7), a path or a URL as {@linkcode CLI_PATH}. Its
+ * The reference socketpair program (SPEC §7), a path or a URL as {@linkcode CLI_PATH}. Its
  * target runs this module directly with `--allow-run={deno}` (the child) and
  * `--allow-env=NODE_V8_COVERAGE`: it is a program that runs to completion, not a
  * `sockspec serve` server.
@@ -202,7 +202,7 @@ export function referenceTargets(): Target[] {
       ready: { kind: "stdout", pattern: "^waiting for a connection$" },
       properties: { format: "I 2s f", transcript: true, reply: true },
     },
-    // Datagram echo (SPEC 4): recvfrom(4096) and no answer to an empty datagram, as the tutorial.
+    // Datagram echo (SPEC §4): recvfrom(4096) and no answer to an empty datagram, as the tutorial.
     {
       name: "reference-udp",
       description: "sockspec's UDP echo server over IPv4: 4096-byte buffer, transcript on",
@@ -264,7 +264,7 @@ export function referenceTargets(): Target[] {
       ]),
       properties: { bufferSize: 4096, zeroLength: "ignore", transcript: true },
     },
-    // Multicast (SPEC 5): the receiver acks whoever sends to the group, so it needs all of net.
+    // Multicast (SPEC §5): the receiver acks whoever sends to the group, so it needs all of net.
     {
       name: "reference-mcast",
       description: "sockspec's multicast receiver: joins 224.3.29.71, acks each message",

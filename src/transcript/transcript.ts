@@ -746,7 +746,7 @@ function escapeRegExp(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------
-// The tutorial programs' transcripts (SPEC sections 1, 2, 4, 5, 6, 7).
+// The tutorial programs' transcripts (SPEC §1, §2, §4, §5, §6, §7).
 
 const encoder = new TextEncoder();
 
@@ -770,7 +770,7 @@ export interface StreamOptions {
 }
 
 /**
- * SPEC 1 and 2: the stream echo server serving `connections` clients (default 1), one message
+ * SPEC §1 and §2: the stream echo server serving `connections` clients (default 1), one message
  * each. The peer address is bound as `{addr:peer1}`, `{addr:peer2}`, ..., so `no data from`
  * must name the same peer; for a UDS it is printed as nothing (`connection from `) or `''`.
  *
@@ -805,7 +805,7 @@ export function streamServerTranscript(
 }
 
 /**
- * SPEC 1 and 2: the stream echo client: connects, sends the message, one `received` line per
+ * SPEC §1 and §2: the stream echo client: connects, sends the message, one `received` line per
  * chunk of the echo, closes.
  *
  * @example
@@ -825,7 +825,7 @@ export function streamClientTranscript(options: StreamOptions = {}): Transcript 
 }
 
 /**
- * SPEC 4: the UDP echo server receiving `datagrams` (default: the tutorial message once).
+ * SPEC §4: the UDP echo server receiving `datagrams` (default: the tutorial message once).
  * Each round: an empty line, `waiting to receive message`, `received N bytes from (addr)`,
  * the data, and unless it is empty `sent N bytes back to (addr)`; then the next wait. The
  * `starting up on ...` line the tutorial code prints first is optional (SPEC does not name it).
@@ -855,7 +855,7 @@ export function udpServerTranscript(options: { datagrams?: Uint8Array[] } = {}):
 }
 
 /**
- * SPEC 4: the UDP echo client: `sending b'...'`, `waiting to receive`, `received b'...'`
+ * SPEC §4: the UDP echo client: `sending b'...'`, `waiting to receive`, `received b'...'`
  * (the same bytes), `closing socket`.
  *
  * @example
@@ -878,7 +878,7 @@ export function udpClientTranscript(options: { message?: Uint8Array } = {}): Tra
 export const MULTICAST_MESSAGE: Uint8Array = encoder.encode("very important data");
 
 /**
- * SPEC 5: the multicast sender getting exactly `acks` answers (default 1) from port `port`
+ * SPEC §5: the multicast sender getting exactly `acks` answers (default 1) from port `port`
  * (default 10000), then timing out. The tutorial code's `sending b'...'` and
  * `waiting to receive` lines are optional (SPEC does not name them).
  *
@@ -902,7 +902,7 @@ export function multicastSenderTranscript(
 }
 
 /**
- * SPEC 5: the multicast receiver getting `messages` datagrams (default 1, the 19-byte
+ * SPEC §5: the multicast receiver getting `messages` datagrams (default 1, the 19-byte
  * message) and acknowledging each: `received 19 bytes from (addr)`, the data,
  * `sending acknowledgement to (addr)`. The tutorial code's empty line and
  * `waiting to receive message` before each receive are optional.
@@ -931,13 +931,13 @@ export function multicastReceiverTranscript(
   return transcript(items);
 }
 
-/** The tutorial's struct format (SPEC 6): native order, size and alignment. */
+/** The tutorial's struct format (SPEC §6): native order, size and alignment. */
 export const TUTORIAL_FORMAT = "I 2s f";
 
 /** The tutorial's record values, `(1, b'ab', 2.7)`, as the struct codec takes them. */
 export const TUTORIAL_VALUES: readonly StructValue[] = [1, encoder.encode("ab"), 2.7];
 
-/** Options for the struct transcripts (SPEC 6); defaults are the tutorial's values. */
+/** Options for the struct transcripts (SPEC §6); defaults are the tutorial's values. */
 export interface StructOptions {
   /** The values as Python prints the tuple (default `(1, b'ab', 2.7)`). */
   values?: string;
@@ -954,7 +954,7 @@ const STRUCT_DEFAULTS: Required<StructOptions> = {
 };
 
 /**
- * SPEC 6: the struct client: `values = (1, b'ab', 2.7)`, `sending b'<hex>'`, `closing socket`.
+ * SPEC §6: the struct client: `values = (1, b'ab', 2.7)`, `sending b'<hex>'`, `closing socket`.
  *
  * @example
  * ```ts
@@ -972,7 +972,7 @@ export function structClientTranscript(options: StructOptions = {}): Transcript 
 }
 
 /**
- * SPEC 6: the struct server reading one record: `received b'<hex>'`, `unpacked: (...)`. The
+ * SPEC §6: the struct server reading one record: `received b'<hex>'`, `unpacked: (...)`. The
  * tutorial code's `starting up on ...` line and the empty line plus `waiting for a
  * connection` around each connection are optional.
  *
@@ -995,7 +995,7 @@ export function structServerTranscript(options: StructOptions = {}): Transcript 
 }
 
 /**
- * SPEC 7: the socketpair program, parent and child printing into one stdout. The two first
+ * SPEC §7: the socketpair program, parent and child printing into one stdout. The two first
  * lines come in either order; `message from parent` always precedes `response from child`.
  * Line names: `parent-start`, `response`, `child-start`, `message`.
  *
