@@ -17,10 +17,17 @@
  * @module
  */
 
-import { type Case, type CaseContext, fail, type Outcome, pass } from "../../src/case/case.ts";
+import {
+  type Case,
+  type CaseContext,
+  fail,
+  inFamily,
+  type Outcome,
+  pass,
+} from "../../src/case/case.ts";
 import { readProc } from "../../src/net/proc.ts";
 import { bytesRepr } from "../../src/python/repr.ts";
-import { sleep } from "../../src/net/sockets.ts";
+import { waitUntil } from "../../src/checks/wait.ts";
 import type { Instance } from "../../src/harness/target.ts";
 import { match, socketpairTranscript } from "../../src/transcript/transcript.ts";
 
@@ -113,9 +120,11 @@ export function checkExchange(output: string): Outcome {
 }
 
 /**
- * Judges the order: every line fits SPEC 7's transcript
- * ({@linkcode socketpairTranscript}); both orders of the two first lines fit. A FAIL
- * quotes the matcher: the first line that does not fit and the lines expected there.
+ * Judges the order: the output fits SPEC 7's transcript ({@linkcode socketpairTranscript})
+ * under some stdout buffering of parent and child (see docs/transcripts.md): each process's
+ * lines in order; where a process writes as it prints, the parent's start line before the
+ * message and the message before the response; a block-buffered process's lines as one
+ * block. A FAIL quotes the matcher: the first line that does not fit and what was expected.
  *
  * @example
  * ```ts
@@ -127,10 +136,14 @@ export function checkExchange(output: string): Outcome {
 export function checkOrder(output: string): Outcome {
   const result = match(socketpairTranscript(), output);
   if (!result.ok) return fail(result.message);
-  const first = result.lines[0].process ?? "";
-  return pass(`all ${result.lines.length} lines fit SPEC 7, the ${first}'s start line first`, {
-    firstLine: result.lines[0].text,
-  });
+  const first = result.lines[0];
+  const how = Object.entries(result.buffering ?? {}).map(([p, b]) => `${p} ${b}`).join(", ");
+  return pass(
+    `all 4 lines fit SPEC 7, the ${first.process}'s start line first (${how}${
+      result.split ? "; lines split by the other process's output" : ""
+    })`,
+    { firstLine: first.text, buffering: how, split: result.split ?? false },
+  );
 }
 
 /** Starts the program and waits (bounded) for it to exit; the status is undefined on timeout. */
@@ -145,13 +158,22 @@ async function runProgram(
   return { program, status, ms };
 }
 
-/** Runs the program to completion and returns everything it printed on stdout. */
+/**
+ * Runs the program to completion and returns everything it printed on stdout. A child the
+ * program did not wait for may still be writing its block-buffered lines as it exits, so the
+ * case waits (up to {@linkcode LEFTOVER_GRACE_MS}) for stdout to close before it ends what
+ * is left in the session.
+ */
 async function outputOfOneRun(ctx: CaseContext): Promise<string> {
   const { program, status } = await runProgram(ctx);
   if (!status) {
     ctx.evidence.note(
       `the program was still running after ${ctx.timeoutMs} ms; it was stopped and its output so far is judged`,
     );
+  } else {
+    let closed = false;
+    program.stdout.done.then(() => (closed = true));
+    await waitUntil(() => closed, { timeoutMs: LEFTOVER_GRACE_MS, signal: ctx.signal });
   }
   // Ends whatever is left in its session, so that its stdout closes and is read to the end.
   await program.stop();
@@ -177,14 +199,13 @@ async function transcriptCase(
 }
 
 /** Processes left in the program's session after it exited, waiting out a short grace. */
-async function leftBehind(program: Instance): Promise<number[]> {
-  const deadline = Date.now() + LEFTOVER_GRACE_MS;
-  let left = program.leftovers();
-  while (left.length > 0 && Date.now() < deadline) {
-    await sleep(20);
-    left = program.leftovers();
-  }
-  return left;
+async function leftBehind(ctx: CaseContext, program: Instance): Promise<number[]> {
+  await waitUntil(() => program.leftovers().length === 0, {
+    timeoutMs: LEFTOVER_GRACE_MS,
+    intervalMs: 20,
+    signal: ctx.signal,
+  });
+  return program.leftovers();
 }
 
 function commandLine(pid: number): string {
@@ -206,7 +227,7 @@ function lastLine(text: string): string {
  * programCases.map((c) => c.id); // ["program/socketpair/1", ...]
  * ```
  */
-export const programCases: Case[] = [
+export const programCases: Case[] = inFamily("Socketpair program (SPEC 7)", [
   {
     id: "program/socketpair/1",
     level: "MUST",
@@ -214,6 +235,8 @@ export const programCases: Case[] = [
     requirement:
       "The program exits 0 within its timeout and leaves no child process behind (nothing is left in its session).",
     needs: { launch: true },
+    hint:
+      "the parent should wait for its child (os.waitpid) and exit 0; the child should exit once it has answered",
     async run(ctx) {
       const { program, status, ms } = await runProgram(ctx);
       if (!status) {
@@ -235,7 +258,7 @@ export const programCases: Case[] = [
           { exitCode: status.code },
         );
       }
-      const left = await leftBehind(program);
+      const left = await leftBehind(ctx, program);
       if (left.length > 0) {
         for (const pid of left) ctx.evidence.note(`left behind: pid ${pid}: ${commandLine(pid)}`);
         return fail(
@@ -256,6 +279,8 @@ export const programCases: Case[] = [
     requirement:
       "The exchange happened: the output has the lines `message from parent: b'ping'` and `response from child: b'pong'`.",
     needs: { launch: true },
+    hint:
+      "the child prints what it received from the parent, the parent what the child answered, each on a line of its own",
     run: (ctx) => transcriptCase(ctx, checkExchange),
   },
   {
@@ -263,8 +288,10 @@ export const programCases: Case[] = [
     level: "MUST",
     kind: "program",
     requirement:
-      "The lines keep SPEC 7's order: each process's lines in order, the two start lines first (either order is accepted), `message from parent` before `response from child`, nothing else.",
+      "The lines keep SPEC 7's order under any stdout buffering: each process's lines in order, nothing else; where a process writes as it prints, the parent's start line before `message from parent`, and that before `response from child`.",
     needs: { launch: true },
+    hint:
+      "print the response only after receiving it, and print each line once; see docs/transcripts.md for the orders accepted",
     run: (ctx) => transcriptCase(ctx, checkOrder),
   },
-];
+]);
