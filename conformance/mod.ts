@@ -29,3 +29,6 @@ export const allCases: readonly Case[] = [
   ...dgramCasesAll,
   ...multicastCases,
 ];
+
+// The case model the cases are written in.
+export type * from "../src/case/mod.ts";

@@ -42,7 +42,7 @@ import {
   udpClientTranscript,
   udpServerTranscript,
 } from "../../src/transcript/transcript.ts";
-import { SIZE_ENV } from "../../src/cli/dgram.ts";
+import { SIZE_ENV } from "../../src/net/datagram.ts";
 import {
   type DatagramAddress,
   describeDatagram,

@@ -111,7 +111,7 @@ export class TargetError extends Error {
  * @example
  * ```ts
  * import { pass } from "./verdict.ts";
- * return pass("42 bytes echoed", { chunkSize: 16 });
+ * const outcome = pass("42 bytes echoed", { chunkSize: 16 });
  * ```
  */
 export function pass(message: string, observed?: Record<string, Observed>): Outcome {
@@ -124,7 +124,7 @@ export function pass(message: string, observed?: Record<string, Observed>): Outc
  * @example
  * ```ts
  * import { fail } from "./verdict.ts";
- * return fail("echo ended after 32 of 42 bytes");
+ * const outcome = fail("echo ended after 32 of 42 bytes");
  * ```
  */
 export function fail(message: string, observed?: Record<string, Observed>): Outcome {

@@ -14,22 +14,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { StreamAddress } from "../net/sockets.ts";
 
-/** A wrong command line: the CLI prints the message and exits with status 2. */
-export class UsageError extends Error {
-  /**
-   * A usage error whose message says what to do.
-   *
-   * @example
-   * ```ts
-   * import { UsageError } from "./_args.ts";
-   * throw new UsageError("give --tcp HOST:PORT or --unix PATH");
-   * ```
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { UsageError } from "../harness/usage.ts";
+
+export { UsageError };
 
 /** The options a command takes, as `node:util` parseArgs describes them. */
 export type CommandOptions = NonNullable<ParseArgsConfig["options"]>;

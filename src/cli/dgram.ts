@@ -24,8 +24,7 @@ import { runDgramClient } from "../reference/dgram/client.ts";
 import { DEFAULT_BUFFER, serveDgram } from "../reference/dgram/server.ts";
 import { type DatagramAddress, patterned } from "../net/datagram.ts";
 
-/** The environment variable a client-side case sets to ask a client for an N-byte datagram. */
-export const SIZE_ENV = "SOCKSPEC_MESSAGE_SIZE";
+import { SIZE_ENV } from "../net/datagram.ts";
 
 /** The largest receive buffer the reference server accepts. */
 const MAX_BUFFER = 4 << 20;

@@ -58,7 +58,7 @@ export interface RunOptions {
    * case id (default: a fresh one, which the report records).
    */
   seed?: number;
-  /** How many targets {@linkcode runAll} runs at the same time (default 1). */
+  /** How many cases {@linkcode runAll} runs at the same time (default 1). */
   jobs?: number;
   /** Run only this shard of the (target, case) pairs (see `shard.ts`). */
   shard?: ShardInfo;
@@ -291,11 +291,27 @@ export async function runTarget(
 }
 
 /**
+ * True when a target's cases must run one at a time: it is one shared server (attached, not
+ * started per case), so cases running at once would see each other's connections.
+ *
+ * @example
+ * ```ts
+ * import { exclusiveTarget } from "./runner.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * exclusiveTarget(referenceTargets()[0]); // false: each case starts its own instance
+ * ```
+ */
+export function exclusiveTarget(target: Target): boolean {
+  return !target.command;
+}
+
+/**
  * The one run loop: runs the applicable, selected cases (only this shard's, with `shard`)
- * against every target, up to `jobs` targets at a time, and returns the whole report. Every
- * target is listed, in the order given, with the results it got (none when interrupted
- * before it started). Targets are isolated already: every case gets its own temp dir, free
- * port, socket path and instance. `sockspec check`, `deno test`, the catalogue and the
+ * against every target and returns the whole report. Up to `jobs` cases run at the same
+ * time, across targets and within one (each case has its own temp dir, free port, socket
+ * path and instance), except that an {@linkcode exclusiveTarget}'s cases run one at a time.
+ * Every target is listed, in the order given, with its results in case order (none when
+ * interrupted before it started). `sockspec check`, `deno test`, the catalogue and the
  * benchmark's suite timing all run through here.
  *
  * @example
@@ -314,17 +330,34 @@ export async function runAll(
   const startedAt = new Date();
   const t0 = performance.now();
   const seed = opts.seed ?? newSeed();
-  opts = { ...opts, seed };
+  const caseOpts = { ...opts, seed, select: undefined };
   const plan = shardCases(targets, cases, opts.select ?? (() => true), opts.shard);
-  const reports: (TargetReport | undefined)[] = targets.map(() => undefined);
+  const results: (CaseResult | undefined)[][] = plan.map((p) => p.map(() => undefined));
+  const began: (number | undefined)[] = targets.map(() => undefined);
+  const ended: number[] = targets.map(() => 0);
+  // The work, in report order; an exclusive target's cases form one item, run in turn.
+  const items = targets.flatMap((target, t) =>
+    exclusiveTarget(target) ? [{ t, cases: plan[t].map((_, i) => i) }] : plan[t].map((_, i) => ({
+      t,
+      cases: [i],
+    }))
+  );
   let next = 0;
   const worker = async () => {
-    while (next < targets.length && !opts.signal?.aborted) {
-      const i = next++;
-      reports[i] = await runTarget(targets[i], plan[i], { ...opts, select: undefined });
+    while (next < items.length && !opts.signal?.aborted) {
+      const { t, cases: indexes } = items[next++];
+      for (const i of indexes) {
+        if (opts.signal?.aborted) return;
+        began[t] ??= performance.now();
+        opts.onCaseStart?.(targets[t], plan[t][i], i, plan[t].length);
+        const r = await runCase(targets[t], plan[t][i], caseOpts);
+        results[t][i] = r;
+        ended[t] = performance.now();
+        opts.onResult?.(targets[t], r, i, plan[t].length);
+      }
     }
   };
-  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, targets.length));
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, items.length));
   await Promise.all(Array.from({ length: jobs }, worker));
   return {
     formatVersion: 1,
@@ -341,16 +374,15 @@ export async function runAll(
     seed,
     interrupted: opts.signal?.aborted ?? false,
     ...(opts.shard ? { shard: opts.shard } : {}),
-    targets: targets.map((t, i) =>
-      reports[i] ?? {
-        name: t.name,
-        kind: t.kind,
-        source: t.source,
-        description: t.description,
-        results: [],
-        durationMs: 0,
-      }
-    ),
+    targets: targets.map((target, t) => ({
+      name: target.name,
+      kind: target.kind,
+      source: target.source,
+      description: target.description,
+      // Results in case order; an interrupted run keeps those that finished.
+      results: results[t].filter((r): r is CaseResult => r !== undefined),
+      durationMs: began[t] === undefined ? 0 : Math.round(ended[t] - began[t]!),
+    })),
   };
 }
 

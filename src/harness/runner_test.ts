@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { allCases } from "../../conformance/mod.ts";
 import { type Case, pass, TargetError } from "../case/case.ts";
 import { parseManifest } from "./manifest.ts";
-import { runCase } from "./runner.ts";
+import { runAll, runCase } from "./runner.ts";
 import { connect, sleep } from "../net/sockets.ts";
 
 const hostile = new URL("../../fixtures/hostile/hostile.py", import.meta.url).pathname;
@@ -159,4 +159,53 @@ Deno.test("a case leaves no listener on the run's abort signal", async () => {
     assert.equal(r.verdict, "PASS", r.message);
   }
   assert.equal(live.size, 0, `${live.size} listeners left on the run's signal after 3 cases`);
+});
+
+Deno.test("runAll: cases run at once across and within targets, results stay in case order; an attached target's cases run one at a time", async () => {
+  const started = (tcp: string) =>
+    parseManifest({
+      name: `started-${tcp}`,
+      kind: "stream-echo",
+      transports: ["tcp"],
+      command: ["true"],
+    }, "/test/started.json");
+  const attached = parseManifest({
+    name: "attached",
+    kind: "stream-echo",
+    transports: ["tcp"],
+    attach: { port: 9 },
+  }, "/test/attached.json");
+  let running = 0;
+  let most = 0;
+  const inAttached: boolean[] = [];
+  const sleepy = (n: number): Case => ({
+    id: `test/sleepy/${n}`,
+    requirement: "sleeps",
+    level: "MUST",
+    kind: "stream-echo",
+    transport: "tcp",
+    async run(ctx) {
+      running++;
+      most = Math.max(most, running);
+      if (ctx.target.name === "attached") inAttached.push(true);
+      await sleep(30 - n * 5);
+      if (ctx.target.name === "attached") inAttached.pop();
+      running--;
+      return pass(`case ${n}`);
+    },
+  });
+  const cases = [1, 2, 3, 4].map(sleepy);
+  let attachedOverlap = 0;
+  const report = await runAll([started("a"), attached, started("b")], cases, {
+    jobs: 4,
+    onCaseStart: (t) => {
+      if (t.name === "attached" && inAttached.length > 0) attachedOverlap++;
+    },
+  });
+  assert.ok(most > 1, `cases never ran at once (most ${most})`);
+  assert.equal(attachedOverlap, 0, "an attached target's cases overlapped");
+  for (const t of report.targets) {
+    assert.deepEqual(t.results.map((r) => r.id), cases.map((c) => c.id), t.name);
+  }
+  assert.equal(typeof report.seed, "number");
 });

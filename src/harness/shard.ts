@@ -19,7 +19,7 @@
  */
 
 import type { Case } from "../case/case.ts";
-import { UsageError } from "../cli/_args.ts";
+import { UsageError } from "./usage.ts";
 import type { Target } from "./manifest.ts";
 import type { MergedPart, RunReport, ShardInfo, TargetReport } from "../reports/report.ts";
 import { REPORT_FORMAT_VERSION } from "../reports/report.ts";

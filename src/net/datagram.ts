@@ -31,6 +31,12 @@ export type DatagramAddress =
   | { transport: "udp"; hostname: string; port: number }
   | { transport: "unixgram"; path: string };
 
+/**
+ * The environment variable a declared datagram client reads its message size from, when the
+ * case gives none on its command line (see the README's client contract).
+ */
+export const SIZE_ENV = "SOCKSPEC_MESSAGE_SIZE";
+
 /** The largest UDP payload over IPv4: 65,535 − 8 (UDP header) − 20 (IPv4 header). */
 export const UDP_MAX_IPV4 = 65507;
 /** The largest UDP payload over IPv6: 65,535 − 8 (UDP header); the IPv6 header is not counted. */
@@ -93,7 +99,7 @@ export function describeDatagram(addr: DatagramAddress | Deno.Addr): string {
  * ```ts
  * import { pyAddress } from "./datagram.ts";
  * pyAddress({ transport: "udp", hostname: "127.0.0.1", port: 57870 }); // "('127.0.0.1', 57870)"
- * pyAddress({ transport: "unixpacket", path: null }); // "None"
+ * pyAddress({ transport: "unixpacket", path: "" }); // "None"
  * ```
  */
 export function pyAddress(addr: Deno.Addr): string {
@@ -109,7 +115,7 @@ export function pyAddress(addr: Deno.Addr): string {
  * @example
  * ```ts
  * import { isUnbound } from "./datagram.ts";
- * isUnbound({ transport: "unixpacket", path: null }); // true
+ * isUnbound({ transport: "unixpacket", path: "" }); // true
  * ```
  */
 export function isUnbound(addr: Deno.Addr): boolean {

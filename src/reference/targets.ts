@@ -11,7 +11,7 @@
  */
 
 import { parseManifest, type Target } from "../harness/manifest.ts";
-import { SIZE_ENV } from "../cli/dgram.ts";
+import { SIZE_ENV } from "../net/datagram.ts";
 
 /** The CLI module that reference targets run. */
 export const CLI_PATH: string = new URL("../cli/main.ts", import.meta.url).pathname;

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { runPython, skipWithoutPython } from "./testdata/python_oracle.ts";
+ * import { runPython, skipWithoutPython } from "./python_oracle.ts";
  * Deno.test("sum agrees with python3", async (t) => {
  *   const got = await runPython("import json, sys; print(sum(json.load(sys.stdin)))", [1, 2]);
  *   if (got === undefined) return await skipWithoutPython(t);
@@ -44,7 +44,7 @@ const DEFAULT_TIMEOUT_MS = 20_000;
  *
  * @example
  * ```ts
- * import { runPythonText } from "./testdata/python_oracle.ts";
+ * import { runPythonText } from "./python_oracle.ts";
  * const repr = await runPythonText("import sys; print(repr(sys.argv[1]), end='')", undefined, {
  *   args: ["it's"],
  * });
@@ -92,7 +92,7 @@ export async function runPythonText(
  *
  * @example
  * ```ts
- * import { runPython } from "./testdata/python_oracle.ts";
+ * import { runPython } from "./python_oracle.ts";
  * const script = "import json, socket, sys\n" +
  *   "json.dump(socket.getservbyname(json.load(sys.stdin)), sys.stdout)";
  * const port = await runPython(script, "http", { timeoutMs: 5000 }); // 80, or undefined
@@ -121,7 +121,7 @@ export async function runPython(
  *
  * @example
  * ```ts
- * import { python3Available } from "./testdata/python_oracle.ts";
+ * import { python3Available } from "./python_oracle.ts";
  * Deno.test({ name: "vs python3", ignore: !python3Available(["struct"]), fn() {} });
  * ```
  */
@@ -141,7 +141,7 @@ export function python3Available(modules: string[] = []): boolean {
  *
  * @example
  * ```ts
- * import { runPython, skipWithoutPython } from "./testdata/python_oracle.ts";
+ * import { runPython, skipWithoutPython } from "./python_oracle.ts";
  * Deno.test("vs python3", async (t) => {
  *   const py = await runPython("import sys; print(1)", null);
  *   if (py === undefined) return await skipWithoutPython(t);

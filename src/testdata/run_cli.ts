@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { runCli } from "./testdata/run_cli.ts";
+ * import { runCli } from "./run_cli.ts";
  * const { code, stdout } = await runCli(["check", "--list"]);
  * ```
  * @module
@@ -37,7 +37,7 @@ export interface CliResult {
  *
  * @example
  * ```ts
- * import { cliArgv } from "./testdata/run_cli.ts";
+ * import { cliArgv } from "./run_cli.ts";
  * new Deno.Command(Deno.execPath(), { args: cliArgv(["check", "--list"]) });
  * ```
  */
@@ -59,7 +59,7 @@ export function cliArgv(args: string[]): string[] {
  *
  * @example
  * ```ts
- * import { runCli } from "./testdata/run_cli.ts";
+ * import { runCli } from "./run_cli.ts";
  * const { code } = await runCli(["--version"]);
  * ```
  */

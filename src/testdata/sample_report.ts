@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { sampleReport } from "./testdata/sample_report.ts";
+ * import { sampleReport } from "./sample_report.ts";
  * const report = sampleReport();
  * console.log(report.targets.length); // 3
  * ```
@@ -49,8 +49,8 @@ function result(
  *
  * @example
  * ```ts
- * import { sampleReport } from "./testdata/sample_report.ts";
- * sampleReport().targets.map((t) => t.name); // ["my-echo-tcp", "my-echo-unix", "broken-echo"]
+ * import { sampleReport } from "./sample_report.ts";
+ * sampleReport().targets.map((t: { name: string }) => t.name); // ["my-echo-tcp", "my-echo-unix", "broken-echo"]
  * ```
  */
 export function sampleReport(): RunReport {

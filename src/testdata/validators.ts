@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { reportValidator, xmllint } from "./testdata/validators.ts";
+ * import { reportValidator, xmllint } from "./validators.ts";
  * const validate = await reportValidator();
  * validate(JSON.parse(await Deno.readTextFile("report.json"))); // [] when valid
  * if (xmllint.available) await xmllint.validate("junit.xml"); // [] when valid
@@ -24,7 +24,7 @@ const root = new URL("../../", import.meta.url).pathname;
  *
  * @example
  * ```ts
- * import { reportValidator } from "./testdata/validators.ts";
+ * import { reportValidator } from "./validators.ts";
  * (await reportValidator())({}); // ["/ must have required property 'formatVersion'", ...]
  * ```
  */
@@ -54,7 +54,7 @@ export const xmllint = {
    *
    * @example
    * ```ts
-   * import { xmllint } from "./testdata/validators.ts";
+   * import { xmllint } from "./validators.ts";
    * await xmllint.validate("junit.xml"); // []
    * ```
    */

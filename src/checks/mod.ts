@@ -1,0 +1,13 @@
+/**
+ * What the conformance cases share: the verifiers that own the waiting and the
+ * "expected … actual …" sentence, and the one polling wait.
+ *
+ * @example
+ * ```ts
+ * import { waitUntil } from "@sockspec/sockspec/checks";
+ * await waitUntil(() => true, { timeoutMs: 100 }); // true
+ * ```
+ * @module
+ */
+
+export * from "./wait.ts";

@@ -1,0 +1,24 @@
+/**
+ * Reports: the report model (results, judgements, the closing line) and its writers for
+ * people and CI: console, JSON (versioned, with a schema), JUnit, Markdown and a
+ * self-contained HTML matrix.
+ *
+ * @example
+ * ```ts
+ * import { closingLine, summarize, type RunReport } from "@sockspec/sockspec/reports";
+ * declare const report: RunReport;
+ * console.log(closingLine(summarize(report))); // "95 passed, 0 failed, 0 skipped"
+ * ```
+ * @module
+ */
+
+export * from "./report.ts";
+export * from "./console.ts";
+export * from "./json.ts";
+export * from "./junit.ts";
+export * from "./markdown.ts";
+export * from "./html.ts";
+
+// Types the reports refer to, defined by the case model.
+export type { Level, Observed, Verdict } from "../case/verdict.ts";
+export type { BytesEvidence, Evidence } from "../case/evidence.ts";
