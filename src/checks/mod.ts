@@ -11,3 +11,5 @@
  */
 
 export * from "./wait.ts";
+export * from "./dgram.ts";
+export * from "./run.ts";
