@@ -28,7 +28,6 @@ import {
   answersOnlyFirstPeer,
   answersTo,
   clientCeiling,
-  counted,
   type DgramTransport,
   difference,
   expectEcho,
