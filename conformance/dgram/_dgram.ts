@@ -123,7 +123,7 @@ export async function threeClients(rig: DgramRig): Promise<void> {
       throw new Failure(
         `round ${r + 1}, client ${c + 1} (${
           clients[c].label
-        }): expected its echo within ${wait} ms, got none${
+        }): expected its echo, got no answer within ${wait} ms${
           onlyFirst(r, c, "client 1 was answered: the server answers only its first peer")
         }${serverState(rig)}`,
       );

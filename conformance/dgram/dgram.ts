@@ -239,7 +239,7 @@ export function dgramCases(t: DgramTransport): Case[] {
       const step = "the datagram sent after a zero-length one";
       if (!r.nextEcho) {
         return fail(
-          `${step}: expected its echo within ${ctx.timeoutMs} ms, got none${serverState(rig)}`,
+          `${step}: expected its echo, got no answer within ${ctx.timeoutMs} ms${serverState(rig)}`,
         );
       }
       if (!equalBytes(r.nextEcho, r.next)) return fail(`${step} ${difference(r.next, r.nextEcho)}`);

@@ -225,7 +225,7 @@ export async function runScenario(ctx: CaseContext): Promise<Scenario> {
   const lan = await createLan(["a", "b", "c"], {
     label: `sockspec-${Deno.pid}-${++lanCount}`,
   }).catch((err) => {
-    throw new TargetError(`cannot build the test segment: ${(err as Error).message}`);
+    throw new TargetError(`cannot build the test segment: ${errnoLine(err)}`);
   });
   ctx.defer(() => lan.close()); // registered first: runs last, after every process is stopped
   ctx.evidence.timing("segmentMs", performance.now() - t0);

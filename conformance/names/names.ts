@@ -55,6 +55,7 @@ import {
 } from "../../src/python/netdb.ts";
 import { fromHex, pyRepr, toHex } from "../../src/python/repr.ts";
 import { withTimeout } from "../../src/net/sockets.ts";
+import { errnoLine } from "../../src/python/errno.ts";
 
 /** SPEC 9: `getservbyname` values, in the SPEC's order. */
 export const SPEC_SERVICES: readonly (readonly [name: string, port: number])[] = [
@@ -173,7 +174,7 @@ function hostsFileResolver(path: string): Resolver {
     text = Deno.readTextFileSync(path);
   } catch (e) {
     throw new TargetError(
-      `cannot read properties.hostsFile ${path} (${(e as Error).message}); check the path`,
+      `cannot read properties.hostsFile ${path} (${errnoLine(e)}); check the path`,
     );
   }
   return (host, family) => {

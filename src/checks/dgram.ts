@@ -302,7 +302,7 @@ export function difference(sent: Uint8Array, got: Uint8Array): string {
 
 /**
  * Sends `data` from `client` and returns the first answer; no answer within the target's
- * wait is a FAIL: `STEP: expected an answer to the N-byte datagram within T ms, got none`.
+ * wait is a FAIL: `STEP: expected an answer to the N-byte datagram from C, got no answer within T ms`.
  *
  * @example
  * ```ts
@@ -322,7 +322,7 @@ export async function expectAnswer(
   const got = await client.receive(rig.ctx.timeoutMs);
   if (!got) {
     throw new Failure(
-      `${step}: expected an answer to the ${data.length}-byte datagram from ${client.label} within ${rig.ctx.timeoutMs} ms, got none${
+      `${step}: expected an answer to the ${data.length}-byte datagram from ${client.label}, got no answer within ${rig.ctx.timeoutMs} ms${
         serverState(rig)
       }`,
     );
