@@ -14,7 +14,6 @@ import {
   difference,
   expectNoAnswer,
   openClient,
-  serverState,
   settleMs,
   type SizeSearch,
   tagged,
@@ -104,7 +103,7 @@ export async function threeClients(rig: DgramRig): Promise<void> {
               c,
               "client 1's was not: the server takes datagrams only from its first peer",
             )
-          }${serverState(rig)}`,
+          }`,
         );
       }
     }
@@ -125,7 +124,7 @@ export async function threeClients(rig: DgramRig): Promise<void> {
           clients[c].label
         }): expected its echo, got no answer within ${wait} ms${
           onlyFirst(r, c, "client 1 was answered: the server answers only its first peer")
-        }${serverState(rig)}`,
+        }`,
       );
     }
   }

@@ -34,7 +34,6 @@ import {
   expectTruncated,
   largestWhole,
   openClient,
-  serverState,
   settleMs,
   startDgram,
   tagged,
@@ -125,7 +124,7 @@ export function dgramCases(t: DgramTransport): Case[] {
       for (const [i, d] of sent.entries()) await client.send(d, `the burst's datagram ${i + 1}`);
       const got = await answersTo(rig, client, sent.length);
       const { wrong, inOrder, observed } = judgeBurst(sent, got);
-      if (wrong) return fail(`the burst of ${sent.length}: ${wrong}${serverState(rig)}`, observed);
+      if (wrong) return fail(`the burst of ${sent.length}: ${wrong}`, observed);
       const order = inOrder ? ", in order" : " (reordered)";
       return pass(`8 datagrams, 8 answers of the same sizes${order}`, observed);
     },
@@ -239,7 +238,7 @@ export function dgramCases(t: DgramTransport): Case[] {
       const step = "the datagram sent after a zero-length one";
       if (!r.nextEcho) {
         return fail(
-          `${step}: expected its echo, got no answer within ${ctx.timeoutMs} ms${serverState(rig)}`,
+          `${step}: expected its echo, got no answer within ${ctx.timeoutMs} ms`,
         );
       }
       if (!equalBytes(r.nextEcho, r.next)) return fail(`${step} ${difference(r.next, r.nextEcho)}`);
@@ -364,7 +363,7 @@ const unixOnly: Case[] = [{
     ctx.evidence.transcript(r.stdout);
     if (r.code !== 0) {
       return fail(
-        `${c.who} (bound to its own path) ${describeRun(r)}${serverState(rig)}: ${outputTail(r)}`,
+        `${c.who} (bound to its own path) ${describeRun(r)}: ${outputTail(r)}`,
       );
     }
     const result = match(udpClientTranscript(), r.stdout);

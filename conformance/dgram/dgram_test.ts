@@ -313,3 +313,30 @@ Deno.test("Unix datagram size search: up to what the client can send, '1 byte', 
   assert.equal(counted(1, "byte"), "1 byte");
   assert.equal(counted(2, "byte"), "2 bytes");
 });
+
+Deno.test("broken fixtures: each FAIL names the step and what came back, errno text once", async () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "dgram-corrupt.json",
+      "dgram/unixgram/1",
+      /^the tutorial message: expected the same 42 bytes back, but the datagram differs at byte 41: sent b'\.', got b'\\x0e'$/,
+    ],
+    [
+      "dgram-truncate-below.json",
+      "dgram/udp/4",
+      /^the 4096-byte datagram: expected the same 4096 bytes back, but the datagram came back truncated to 4000 of 4096 bytes$/,
+    ],
+    [
+      "dgram-crash-on-unbound.json",
+      "dgram/unixgram/11",
+      /^after (1 datagram from an unbound socket, the server no longer receives: sending 20 bytes from \(unbound\) to \S+ failed: \[Errno 111\] Connection refused|2 datagrams from an unbound socket, the server gave a bound client no echo: .*) \(the target stopped by itself: pid \d+, exited with code 1\)$/,
+    ],
+  ];
+  for (const [manifest, id, want] of cases) {
+    const r = await runCase(await fixture(manifest), byId.get(id)!);
+    assert.equal(r.verdict, "FAIL", `${manifest} ${id}: ${r.message}`);
+    assert.match(r.message, want);
+    assert.doesNotMatch(r.message, /os error/);
+    assert.equal(r.message.match(/exited with code/g)?.length ?? 0, id.endsWith("/11") ? 1 : 0);
+  }
+});

@@ -3,8 +3,9 @@
  * datagram server and where to reach it; a {@linkcode DgramClient} is one client socket
  * that records what it sends and receives. The verifiers ({@linkcode expectEcho},
  * {@linkcode expectAnswer}, {@linkcode expectNoAnswer}) own the waiting and the failure
- * sentence: each names the step, says what was expected and what came, and what the
- * server was doing ("the server had exited: pid 4242, exited with code 1").
+ * sentence: each names the step and says what was expected and what came. How the server
+ * died, if it did, the runner adds once to every FAIL ("the target stopped by itself: pid
+ * 4242, exited with code 1"), so the verifiers never say it.
  *
  * One client socket serves all the probes of a case that measures one peer's behaviour
  * ({@linkcode largestWhole}), so a server that answers only its first peer is measured,
@@ -118,23 +119,6 @@ export async function startDgram(ctx: CaseContext, transport: DgramTransport): P
   return { ctx, transport, server, to, clients: 0 };
 }
 
-/**
- * What the server is doing, for the end of a failure sentence: `""` while it runs, else
- * `"; the server had exited (pid 4242, exited with code 1)"`. The one place that says how
- * a datagram target died.
- *
- * @example
- * ```ts
- * import type { DgramRig } from "./dgram.ts";
- * import { serverState } from "./dgram.ts";
- * declare const rig: DgramRig;
- * throw new Error(`no answer${serverState(rig)}`);
- * ```
- */
-export function serverState(rig: DgramRig): string {
-  return rig.server.running ? "" : `; the server had exited (${rig.server.describe()})`;
-}
-
 /** One answer: its bytes and where it came from. */
 export interface Answer {
   /** The datagram. */
@@ -215,7 +199,7 @@ export class DgramClient {
       throw new Failure(
         `${step}: sending ${counted(data.length, "byte")} from ${this.label} to ${
           describeDatagram(this.#rig.to)
-        } failed: ${refused}${serverState(this.#rig)}`,
+        } failed: ${refused}`,
       );
     }
   }
@@ -322,9 +306,7 @@ export async function expectAnswer(
   const got = await client.receive(rig.ctx.timeoutMs);
   if (!got) {
     throw new Failure(
-      `${step}: expected an answer to the ${data.length}-byte datagram from ${client.label}, got no answer within ${rig.ctx.timeoutMs} ms${
-        serverState(rig)
-      }`,
+      `${step}: expected an answer to the ${data.length}-byte datagram from ${client.label}, got no answer within ${rig.ctx.timeoutMs} ms`,
     );
   }
   return got;
