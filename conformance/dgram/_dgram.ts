@@ -18,11 +18,10 @@ import {
   type SizeSearch,
   tagged,
 } from "../../src/checks/dgram.ts";
-import { describeRun, outputTail } from "../../src/checks/run.ts";
+import { describeRun, outputTail, sockspecArgv } from "../../src/checks/run.ts";
 import { waitUntil } from "../../src/checks/wait.ts";
 import { substitute } from "../../src/harness/manifest.ts";
 import { type BoundedResult, runBounded } from "../../src/harness/netns.ts";
-import { sockspecCommand } from "../../src/reference/targets.ts";
 import { bytesRepr } from "../../src/python/repr.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 import { equalBytes } from "../../src/net/sockets.ts";
@@ -238,7 +237,7 @@ export function clientProgram(
     throw new Skip(`target '${ctx.target.name}' declares no client (properties.client)`);
   }
   const bind = `${opts.tmp}/client`;
-  const argv = sockspecCommand([
+  const argv = sockspecArgv([
     `--allow-read=${opts.tmp}`,
     `--allow-write=${opts.tmp},${to.path}`,
     `--allow-net=unix:${to.path},unix:${bind}`,

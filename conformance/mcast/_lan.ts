@@ -17,8 +17,8 @@ import {
 } from "../../src/harness/netns.ts";
 import { type Instance, OutputCapture, startInstance } from "../../src/harness/target.ts";
 import { readProc } from "../../src/net/proc.ts";
-import { sockspecCommand } from "../../src/reference/targets.ts";
 import { waitUntil } from "../../src/checks/wait.ts";
+import { sockspecArgv } from "../../src/checks/run.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 
 /** SPEC 5: the tutorial's group and port. */
@@ -140,7 +140,7 @@ function senderArgv(ctx: CaseContext, group: string, port: number, tmp: string):
     return { argv: declared.map((a) => substitute(a, values)), name: "the declared sender" };
   }
   // it binds 0.0.0.0:0 and sends only to the group (receiving needs no permission)
-  const argv = sockspecCommand([`--allow-net=0.0.0.0,${group}`], [
+  const argv = sockspecArgv([`--allow-net=0.0.0.0,${group}`], [
     "client",
     "mcast",
     "--group",

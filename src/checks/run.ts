@@ -5,7 +5,9 @@
  * @example
  * ```ts
  * import { describeRun } from "./run.ts";
- * describeRun({ code: 1, signal: null, stdout: "", stderr: "", timedOut: false, durationMs: 3 });
+ * import type { BoundedResult } from "../harness/netns.ts";
+ * declare const r: BoundedResult; // { code: 1, ... }
+ * describeRun(r);
  * // "exited with code 1"
  * ```
  * @module
@@ -14,14 +16,41 @@
 import type { BoundedResult } from "../harness/netns.ts";
 
 /**
+ * argv that runs `sockspec ARGS` (the CLI, as a program) in a child Deno with exactly
+ * `permissions`, for cases that stand a reference client or sender in for a missing declared
+ * one. (Cases may not import the reference servers they judge; this only names the CLI's
+ * path, as a manifest's command would.) `{deno}` is substituted like any manifest command.
+ *
+ * @example
+ * ```ts
+ * import { sockspecArgv } from "./run.ts";
+ * sockspecArgv(["--allow-net=0.0.0.0"], ["client", "mcast"])[0]; // "{deno}"
+ * ```
+ */
+export function sockspecArgv(permissions: string[], args: string[]): string[] {
+  const cli = new URL("../cli/main.ts", import.meta.url).pathname;
+  return [
+    "{deno}",
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--unstable-net",
+    ...permissions,
+    cli,
+    ...args,
+  ];
+}
+
+/**
  * How the program ended: `exited with code N`, `was killed by SIGNAL`, or `was killed after
  * not finishing in time`.
  *
  * @example
  * ```ts
  * import { describeRun } from "./run.ts";
- * describeRun({ code: null, signal: "SIGKILL", stdout: "", stderr: "", timedOut: true, durationMs: 9 });
- * // "was killed after not finishing in time"
+ * import type { BoundedResult } from "../harness/netns.ts";
+ * declare const r: BoundedResult;
+ * describeRun(r); // "was killed after not finishing in time" when r.timedOut
  * ```
  */
 export function describeRun(r: BoundedResult): string {
@@ -38,8 +67,9 @@ export function describeRun(r: BoundedResult): string {
  * @example
  * ```ts
  * import { outputTail } from "./run.ts";
- * outputTail({ code: 0, signal: null, stdout: "a\nb\n", stderr: "", timedOut: false, durationMs: 1 });
- * // "a | b"
+ * import type { BoundedResult } from "../harness/netns.ts";
+ * declare const r: BoundedResult; // stdout "a\nb\n"
+ * outputTail(r); // "a | b"
  * ```
  */
 export function outputTail(r: BoundedResult): string {
