@@ -26,19 +26,11 @@ function attached(port: number, properties: Record<string, unknown>) {
   }, "dgram_test.json");
 }
 
-/** A python3 client for dgram/udp/10: sends SOCKSPEC_MESSAGE_SIZE bytes, then `tail`. */
-function pythonClient(tail: string): string[] {
-  return [
-    "python3",
-    "-c",
-    "import os, socket, sys\n" +
-    "n = int(os.environ['SOCKSPEC_MESSAGE_SIZE'])\n" +
-    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
-    "try:\n    s.sendto(b'x' * n, (sys.argv[1], int(sys.argv[2])))\n" +
-    "except OSError as e:\n    print(e)\n    sys.exit(1)\n" + tail,
-    "{host}",
-    "{port}",
-  ];
+const BROKEN = new URL("../../fixtures/broken/dgram_broken.py", import.meta.url).pathname;
+
+/** A broken client of fixtures/broken/dgram_broken.py for dgram/udp/10. */
+function brokenClient(mode: "client-liar" | "client-exit-0"): string[] {
+  return ["python3", BROKEN, "--break", mode, "--client", "{host}", "{port}"];
 }
 
 Deno.test("every case: a unique id in its transport's family, a title, a hint, a requirement", () => {
@@ -186,14 +178,14 @@ Deno.test("dgram/udp/10 judges the declared client only: SKIP without one, PASS/
   }
   // says "Message too long" for a datagram that fits, yet exits 0
   const liar = await runCase(
-    attached(9, { client: pythonClient("print('[Errno 90] Message too long')\n") }),
+    attached(9, { client: brokenClient("client-liar") }),
     c,
   );
   assert.equal(liar.verdict, "FAIL", liar.message);
   assert.match(liar.message, /printed "Message too long" for a 65507-byte datagram, which fits/);
   // right for the datagram that fits, but exits 0 after EMSGSIZE
   const code = await runCase(
-    attached(9, { client: pythonClient("").map((a) => a.replace("sys.exit(1)", "sys.exit(0)")) }),
+    attached(9, { client: brokenClient("client-exit-0") }),
     c,
   );
   assert.equal(code.verdict, "FAIL", code.message);
