@@ -13,7 +13,7 @@
  * `{host}` and `{port}` name where to send, and `SOCKSPEC_MESSAGE_SIZE=N` asks for one
  * datagram of N bytes) and SKIPs without one. Unix only: `dgram/unixgram/11` (datagrams
  * from an unbound sender) and `dgram/unixgram/12` (a client bound to a path of its own; it
- * was `dgram/unixgram/10` before 0.x, see docs/case-ids.md).
+ * was `dgram/unixgram/10` before; see docs/case-ids.md).
  *
  * @example
  * ```ts

@@ -13,3 +13,4 @@
 export * from "./wait.ts";
 export * from "./dgram.ts";
 export * from "./run.ts";
+export * from "./program.ts";
