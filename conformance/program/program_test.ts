@@ -15,7 +15,7 @@ import {
   programCases,
   transcriptExcerpt,
 } from "./program.ts";
-import { parseManifest } from "../../src/harness/manifest.ts";
+import { loadManifest, parseManifest } from "../../src/harness/manifest.ts";
 import { processes } from "../../src/net/proc.ts";
 import { runCase } from "../../src/harness/runner.ts";
 
@@ -160,4 +160,32 @@ Deno.test("order case: a program printing either documented order passes through
   );
   assert.equal(bad.verdict, "FAIL");
   assert.ok(bad.evidence.transcript?.includes(`> 2 | ${R}`), bad.evidence.transcript);
+});
+
+Deno.test("the unmodified tutorial program passes the order case under python3 and python3 -u", async () => {
+  // Before, python3 (stdout a pipe: each process writes one block at exit) failed 10 of 10
+  // runs, and python3 -u (lines split by the other process) 6 of 10.
+  const orderCase = programCases[2];
+  const dir = new URL("../../fixtures/targets/", import.meta.url).pathname;
+  for (
+    const [manifest, atExit] of [["python-socketpair.json", true], [
+      "python-socketpair-u.json",
+      false,
+    ]] as const
+  ) {
+    const target = await loadManifest(`${dir}${manifest}`);
+    for (let i = 0; i < 5; i++) {
+      const r = await runCase(target, orderCase);
+      assert.equal(
+        r.verdict,
+        "PASS",
+        `${manifest} run ${i + 1}: ${r.message}\n${r.evidence.transcript}`,
+      );
+      assert.equal(
+        String(r.observed.buffering).includes("at exit"),
+        atExit,
+        `${manifest}: ${r.message}`,
+      );
+    }
+  }
 });
