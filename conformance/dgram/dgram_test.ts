@@ -332,3 +332,39 @@ Deno.test("broken fixtures: each FAIL names the step and what came back, errno t
     assert.equal(r.message.match(/exited with code/g)?.length ?? 0, id.endsWith("/11") ? 1 : 0);
   }
 });
+
+Deno.test("an INFO case never FAILs because a probe was refused: it reports what it saw", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgtest-" });
+  try {
+    // a socket node nobody reads any more: every send to it is refused
+    openDatagram({ transport: "unixgram", path: `${dir}/server` }).close();
+    const target = parseManifest({
+      name: "refuses",
+      kind: "dgram-echo",
+      transports: ["unixgram"],
+      attach: { path: `${dir}/server` },
+      timeoutMs: 500,
+    }, "dgram_test.json");
+    const search = await runCase(target, byId.get("dgram/unixgram/5")!);
+    assert.equal(search.verdict, "PASS", search.message);
+    assert.equal(search.observed.largestWhole, 0);
+    assert.equal(search.observed.above, "the send was refused: [Errno 111] Connection refused");
+    assert.match(search.message, /^largest whole datagram 0 bytes; 1 byte: the send was refused/);
+    const zero = await runCase(target, byId.get("dgram/unixgram/7")!);
+    assert.equal(zero.verdict, "PASS", zero.message);
+    assert.deepEqual(zero.observed, { zeroLength: null });
+    assert.equal(
+      zero.message,
+      "the zero-length datagram could not be sent: [Errno 111] Connection refused",
+    );
+    // a MUST case names the refused step
+    const after = await runCase(target, byId.get("dgram/unixgram/8")!);
+    assert.equal(after.verdict, "FAIL");
+    assert.equal(
+      after.message,
+      "sending the zero-length datagram failed: [Errno 111] Connection refused",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

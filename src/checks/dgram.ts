@@ -639,11 +639,14 @@ export interface ZeroThenNext {
   nextEcho?: Uint8Array;
   /** The datagram sent after the empty one. */
   next: Uint8Array;
+  /** The errno line when the kernel refused to send the empty datagram (nothing else is tried). */
+  refused?: string;
 }
 
 /**
  * Sends a zero-length datagram, then another; reports what came back, in order. With
- * `checkLate`, an empty echo overtaken by the next answer still counts.
+ * `checkLate`, an empty echo overtaken by the next answer still counts. A refused send of
+ * the empty datagram is reported (`refused`), not thrown: INFO cases say what they saw.
  *
  * @example
  * ```ts
@@ -656,7 +659,8 @@ export interface ZeroThenNext {
 export async function zeroThenNext(rig: DgramRig, checkLate: boolean): Promise<ZeroThenNext> {
   const client = openClient(rig);
   const next = new TextEncoder().encode("the datagram after the empty one");
-  await client.send(new Uint8Array(0), "sending the zero-length datagram");
+  const refused = await client.trySend(new Uint8Array(0), "the zero-length datagram");
+  if (refused) return { emptyEchoed: false, next, refused };
   await client.send(next, "sending the datagram after the zero-length one");
   let emptyEchoed = false;
   let got = await client.receive(rig.ctx.timeoutMs);
