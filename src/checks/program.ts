@@ -137,7 +137,17 @@ export function checkOrder(output: string): Outcome {
   );
 }
 
-/** Starts the program and waits (bounded) for it to exit; the status is undefined on timeout. */
+/**
+ * Starts the program and waits (bounded) for it to exit; the status is undefined on timeout.
+ *
+ * @example
+ * ```ts
+ * import type { CaseContext } from "../case/case.ts";
+ * import { runProgram } from "./program.ts";
+ * declare const ctx: CaseContext;
+ * const { status, ms } = await runProgram(ctx);
+ * ```
+ */
 export async function runProgram(
   ctx: CaseContext,
 ): Promise<{ program: Instance; status?: Deno.CommandStatus; ms: number }> {
@@ -154,6 +164,14 @@ export async function runProgram(
  * program did not wait for may still be writing its block-buffered lines as it exits, so the
  * case waits (up to {@linkcode LEFTOVER_GRACE_MS}) for stdout to close before it ends what
  * is left in the session.
+ *
+ * @example
+ * ```ts
+ * import type { CaseContext } from "../case/case.ts";
+ * import { outputOfOneRun } from "./program.ts";
+ * declare const ctx: CaseContext;
+ * const stdout = await outputOfOneRun(ctx);
+ * ```
  */
 export async function outputOfOneRun(ctx: CaseContext): Promise<string> {
   const { program, status } = await runProgram(ctx);
@@ -171,7 +189,18 @@ export async function outputOfOneRun(ctx: CaseContext): Promise<string> {
   return program.stdout.text();
 }
 
-/** What a transcript case reports: the verdict of `check`, with an excerpt in the evidence. */
+/**
+ * What a transcript case reports: the verdict of `check` on one run's stdout, with a
+ * numbered excerpt around the first misfit in the evidence.
+ *
+ * @example
+ * ```ts
+ * import type { CaseContext } from "../case/case.ts";
+ * import { checkOrder, transcriptCase } from "./program.ts";
+ * declare const ctx: CaseContext;
+ * const outcome = await transcriptCase(ctx, checkOrder);
+ * ```
+ */
 export async function transcriptCase(
   ctx: CaseContext,
   check: (output: string) => Outcome,
@@ -189,7 +218,19 @@ export async function transcriptCase(
   return outcome;
 }
 
-/** Processes left in the program's session after it exited, waiting out a short grace. */
+/**
+ * Processes left in the program's session after it exited, waiting out
+ * {@linkcode LEFTOVER_GRACE_MS} for those already on their way out.
+ *
+ * @example
+ * ```ts
+ * import type { CaseContext } from "../case/case.ts";
+ * import { leftBehind, runProgram } from "./program.ts";
+ * declare const ctx: CaseContext;
+ * const { program } = await runProgram(ctx);
+ * const left = await leftBehind(ctx, program); // [] when nothing is left
+ * ```
+ */
 export async function leftBehind(ctx: CaseContext, program: Instance): Promise<number[]> {
   await waitUntil(() => program.leftovers().length === 0, {
     timeoutMs: LEFTOVER_GRACE_MS,
@@ -199,13 +240,30 @@ export async function leftBehind(ctx: CaseContext, program: Instance): Promise<n
   return program.leftovers();
 }
 
+/**
+ * The command line of process `pid`, for messages (cut at 160 characters).
+ *
+ * @example
+ * ```ts
+ * import { commandLine } from "./program.ts";
+ * commandLine(Deno.pid); // "deno test ..."
+ * ```
+ */
 export function commandLine(pid: number): string {
   const argv = readProc(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
   const text = argv.length ? argv.join(" ") : "(command line unreadable: it has exited)";
   return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }
 
-/** The last line of `text` (its trailing newlines dropped). */
+/**
+ * The last line of `text` (its trailing newlines dropped).
+ *
+ * @example
+ * ```ts
+ * import { lastLine } from "./program.ts";
+ * lastLine("a\nb\n"); // "b"
+ * ```
+ */
 export function lastLine(text: string): string {
   return text.trimEnd().split("\n").at(-1) ?? "";
 }
