@@ -18,10 +18,11 @@
  *
  * @example Run the stream echo cases against a server described by a manifest
  * ```ts
- * import { allCases, closingLine, loadManifest, runAll, summarize } from "./mod.ts";
+ * import { allCases, closingLine, loadManifest, matches, runAll, summarize } from "./mod.ts";
  *
  * const target = await loadManifest("fixtures/targets/python-echo-unix.json");
- * const report = await runAll([target], allCases, { select: (c) => c.id === "echo/unix/1" });
+ * // whole id components, as `sockspec check echo/unix/1` selects: not echo/unix/10 or /11
+ * const report = await runAll([target], allCases, { select: (c) => matches("echo/unix/1", c.id) });
  * console.log(closingLine(summarize(report))); // 1 passed, 0 failed, 0 skipped
  * ```
  *
@@ -65,6 +66,7 @@ export { referenceTargets } from "./src/reference/targets.ts";
 
 // The one runner.
 export { applicableCases, runAll, runCase, type RunOptions } from "./src/harness/runner.ts";
+export { matches } from "./src/harness/select.ts";
 
 // The report model and its writers.
 export {

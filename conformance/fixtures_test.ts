@@ -12,8 +12,9 @@
 
 import assert from "node:assert/strict";
 import { allCases } from "./mod.ts";
-import { loadExpectFiles } from "../src/harness/expectations.ts";
-import { loadManifest } from "../src/harness/manifest.ts";
+import { expectationFor, loadExpectFiles } from "../src/harness/expectations.ts";
+import { loadTargets } from "../src/harness/manifest.ts";
+import { matches } from "../src/harness/select.ts";
 import { applicableCases, runCase } from "../src/harness/runner.ts";
 import { mismatch } from "../src/reports/report.ts";
 
@@ -23,19 +24,22 @@ const files = await loadExpectFiles(root);
 for (const file of files) {
   for (const entry of file.entries) {
     Deno.test(`fixture ${entry.manifest.slice(root.length)} (${file.path.slice(root.length)})`, async (t) => {
-      const target = await loadManifest(entry.manifest);
+      // `m.json#service` is one service of a manifest with services.
+      const targets = await loadTargets(entry.manifest.replace(/#[^/]*$/, ""));
+      const target = targets.find((t) => t.source === entry.manifest)!;
+      assert.ok(target, `${file.path}: no target ${entry.manifest}`);
       const cases = applicableCases(target, allCases).filter((c) =>
-        c.id in entry.cases || (entry.others !== undefined && c.level === "MUST")
+        expectationFor([file], target.source, c.id, c.level) !== undefined
       );
       for (const id of Object.keys(entry.cases)) {
         assert.ok(
-          cases.some((c) => c.id === id),
+          cases.some((c) => matches(id, c.id)),
           `${file.path}: case ${id} does not apply to ${target.name} or does not exist`,
         );
       }
       for (const c of cases) {
         await t.step(`${c.id} ${c.level}`, async () => {
-          const want = entry.cases[c.id] ?? { verdict: entry.others! };
+          const want = expectationFor([file], target.source, c.id, c.level)!;
           const result = await runCase(target, c);
           const where = `${target.name} ${c.id}: ${result.verdict}: ${result.message}`;
           // report.ts's mismatch is the one judge of "does this result fit its expectation".

@@ -18,6 +18,7 @@ import { programCases } from "./program/program.ts";
 import { namesCases } from "./names/names.ts";
 import { dgramCasesAll } from "./dgram/dgram.ts";
 import { multicastCases } from "./mcast/mcast.ts";
+import { clientCasesAll } from "./client/client.ts";
 
 /** Every case, in report order. Ids are unique (a test checks it). */
 export const allCases: readonly Case[] = [
@@ -28,6 +29,7 @@ export const allCases: readonly Case[] = [
   ...namesCases,
   ...dgramCasesAll,
   ...multicastCases,
+  ...clientCasesAll,
 ];
 
 // The case model the cases are written in.

@@ -16,7 +16,7 @@
  * import { formatSuiteTiming, timeSuite } from "./suite.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * const timing = await timeSuite(referenceTargets(), allCases.filter((c) => c.id.startsWith("echo/tcp/1")));
+ * const timing = await timeSuite(referenceTargets(), allCases.filter((c) => c.id === "echo/tcp/1"));
  * console.log(formatSuiteTiming(timing));
  * ```
  * @module
@@ -27,6 +27,7 @@ import type { Case } from "../case/case.ts";
 import type { Target } from "../harness/manifest.ts";
 import { referenceTargets } from "../reference/targets.ts";
 import { runAll } from "../harness/runner.ts";
+import { selector } from "../harness/select.ts";
 
 /** One case's time, split. */
 export interface CaseTiming {
@@ -167,9 +168,8 @@ export function formatSuiteTiming(timing: SuiteTiming, slowest = 10): string {
 }
 
 if (import.meta.main) {
-  const prefixes = Deno.args;
-  const cases = prefixes.length
-    ? allCases.filter((c) => prefixes.some((p) => c.id.startsWith(p)))
-    : allCases;
+  // the ids select as `sockspec check`'s do (whole components, * and **)
+  const keep = selector({ include: Deno.args });
+  const cases = allCases.filter((c) => keep(c.id));
   console.log(formatSuiteTiming(await timeSuite(referenceTargets(), cases)));
 }

@@ -28,7 +28,9 @@ export type Transport = "tcp" | "unix" | "udp" | "unixgram";
 
 /**
  * What a target does: a stream echo server, a datagram echo server, a multicast receiver,
- * a struct record server, a program that runs to completion, or the runtime itself.
+ * a struct record server, a program that runs to completion, or the runtime itself; or a
+ * client that sockspec plays the server for: a stream echo client, a datagram echo client
+ * or a struct record client (`*-client`, see {@linkcode isClientKind}).
  */
 export type TargetKind =
   | "stream-echo"
@@ -36,7 +38,24 @@ export type TargetKind =
   | "multicast"
   | "record"
   | "program"
-  | "runtime";
+  | "runtime"
+  | "stream-client"
+  | "dgram-client"
+  | "record-client";
+
+/**
+ * True for the client kinds: targets that sockspec runs against a server of its own.
+ *
+ * @example
+ * ```ts
+ * import { isClientKind } from "./verdict.ts";
+ * isClientKind("stream-client"); // true
+ * isClientKind("stream-echo"); // false
+ * ```
+ */
+export function isClientKind(kind: TargetKind): boolean {
+  return kind === "stream-client" || kind === "dgram-client" || kind === "record-client";
+}
 
 /** A value a case observed (INFO cases report these). */
 export type Observed = string | number | boolean | null;

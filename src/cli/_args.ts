@@ -44,8 +44,24 @@ export function parseOptions<O extends CommandOptions>(
   options: O,
   allowPositionals = false,
 ): ParsedOptions<O> {
+  // `--jobs -1` is a value, not an option: node:util would call it ambiguous. A string
+  // option followed by a negative number takes it as its value, so the number parser
+  // ({@linkcode intOption}) can say what range it wants.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    const next = args[i + 1];
+    if (
+      name && options[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)
+    ) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs({ args: joined, options, allowPositionals, strict: true });
   } catch (err) {
     throw new UsageError(`${(err as Error).message}; see --help`);
   }
@@ -154,7 +170,9 @@ export function parseHostPort(text: string): { transport: "tcp"; hostname: strin
 }
 
 /**
- * Parses a whole-number option within bounds, or throws {@linkcode UsageError} naming it.
+ * The one parser for numbers from the command line: a whole number (decimal digits, an
+ * optional minus sign; no `0x`, exponent or blank) within bounds, or a
+ * {@linkcode UsageError} naming the option and the range.
  *
  * @example
  * ```ts
@@ -169,7 +187,7 @@ export function intOption(
   max: number,
 ): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
+  const n = /^-?\d{1,16}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not '${text}'`);
   }

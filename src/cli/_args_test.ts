@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  intOption,
   messageOption,
   modeOption,
   parseCommand,
+  parseOptions,
   STREAM_OPTIONS,
   streamAddress,
   timeoutOption,
@@ -103,4 +105,21 @@ Deno.test("timeoutOption and messageOption", () => {
   assert.equal(messageOption(undefined), undefined);
   assert.deepEqual(messageOption("hé"), new Uint8Array([0x68, 0xc3, 0xa9]));
   assert.deepEqual(messageOption(""), new Uint8Array(0));
+});
+
+Deno.test("one number parser: whole numbers only, and a negative value is a value", () => {
+  const { values } = parseOptions(["--jobs", "-1"], { jobs: { type: "string" } });
+  assert.equal(values.jobs, "-1");
+  assert.throws(
+    () => intOption("jobs", values.jobs, 1, 64),
+    /--jobs must be a whole number from 1 to 64, not '-1'/,
+  );
+  for (const bad of ["", " 4", "0x10", "1e3", "2.0", "4 "]) {
+    assert.throws(() => intOption("jobs", bad, 1, 64), UsageError, JSON.stringify(bad));
+  }
+  assert.equal(intOption("jobs", "064", 1, 64), 64);
+  assert.equal(intOption("jobs", undefined, 1, 64), undefined);
+  // A negative number after a boolean option is still a positional, not a value.
+  const flag = parseOptions(["--list", "x"], { list: { type: "boolean" } }, true);
+  assert.deepEqual(flag.positionals, ["x"]);
 });

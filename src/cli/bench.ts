@@ -21,7 +21,7 @@ import {
 } from "../bench/bench.ts";
 import { parseOptions, UsageError } from "./_args.ts";
 import { commandExists, loadManifest, parseManifest, type Target } from "../harness/manifest.ts";
-import { sockspecCommand } from "../reference/targets.ts";
+import { ownFile, sockspecCommand } from "../reference/targets.ts";
 
 /** Help for `sockspec bench`. */
 export const BENCH_HELP =
@@ -55,9 +55,10 @@ check the load average printed with the table.
 Exit: 0 measured, 1 a server could not be measured (the table says why), 2 usage or
 manifest error, 130 interrupted.`;
 
-/** The C baseline's source file. */
-export const C_ECHO_SOURCE: string =
-  new URL("../../fixtures/c/echo_server.c", import.meta.url).pathname;
+/** The C baseline's source file: a path, or a URL when sockspec is imported by URL. */
+export const C_ECHO_SOURCE: string = ownFile(
+  new URL("../../fixtures/c/echo_server.c", import.meta.url),
+);
 
 /** The baseline's name in tables and reports. */
 export const C_ECHO_NAME = "c-echo";
@@ -116,8 +117,20 @@ export async function buildCEcho(dir: string): Promise<{ binary: string } | { sk
     };
   }
   const binary = `${dir}/echo_server`;
+  let source = C_ECHO_SOURCE;
+  if (/^[a-z]+:/.test(source)) {
+    // imported by URL: cc needs a file, so fetch the source next to the binary
+    try {
+      const response = await fetch(source, { signal: AbortSignal.timeout(30_000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      source = `${dir}/echo_server.c`;
+      await Deno.writeTextFile(source, await response.text());
+    } catch (err) {
+      return { skipped: `C baseline skipped: cannot fetch ${source}: ${(err as Error).message}` };
+    }
+  }
   const child = new Deno.Command("cc", {
-    args: ["-O2", "-o", binary, C_ECHO_SOURCE],
+    args: ["-O2", "-o", binary, source],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -133,7 +146,7 @@ export async function buildCEcho(dir: string): Promise<{ binary: string } | { sk
   clearTimeout(timer);
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(0, 5).join("; ");
-    return { skipped: `C baseline skipped: cc -O2 ${C_ECHO_SOURCE} failed: ${err}` };
+    return { skipped: `C baseline skipped: cc -O2 ${source} failed: ${err}` };
   }
   return { binary };
 }

@@ -37,9 +37,12 @@ export const REPORT_FORMATS: Readonly<Record<string, (report: RunReport) => stri
 export interface ReportSpec {
   /** A key of {@linkcode REPORT_FORMATS}. */
   format: string;
-  /** Where to write it. */
+  /** Where to write it; `-` is standard output. */
   file: string;
 }
+
+/** The `FILE` of `--report FORMAT=-`: the report goes to standard output. */
+export const STDOUT = "-";
 
 /**
  * Parses `--report` values (`junit=out/junit.xml`; `md` is short for `markdown`).
@@ -66,13 +69,84 @@ export function parseReportSpecs(values: readonly string[]): ReportSpec[] {
   });
   const files = specs.map((s) => s.file);
   const twice = files.find((f, i) => files.indexOf(f) !== i);
+  if (twice === STDOUT) {
+    throw new UsageError("--report sends two reports to standard output (=-); give one a file");
+  }
   if (twice) throw new UsageError(`--report names '${twice}' twice; give each format its own file`);
   return specs;
 }
 
+/** $GITHUB_STEP_SUMMARY, when it is set and readable. */
+function githubStepSummary(): string | undefined {
+  try {
+    return Deno.env.get("GITHUB_STEP_SUMMARY") || undefined;
+  } catch {
+    return undefined; // no env permission: not a CI step summary we can know of
+  }
+}
+
 /**
- * Writes each report file (creating parent directories). Every file is attempted; the
- * errors, one line each naming the file, are returned (empty when all were written).
+ * Checks, before anything runs, that every report file can be written: not a directory,
+ * not `/dev/stdout` or `/dev/stderr` (use `FORMAT=-`), its parent directory can be created,
+ * and the file can be opened for writing (a file that did not exist is removed again).
+ * Throws one {@linkcode UsageError} listing every problem, each naming the file.
+ *
+ * @example
+ * ```ts
+ * import { checkReportFiles } from "./report.ts";
+ * await checkReportFiles([{ format: "json", file: "out/report.json" }]);
+ * ```
+ */
+export async function checkReportFiles(specs: readonly ReportSpec[]): Promise<void> {
+  const problems: string[] = [];
+  for (const { format, file } of specs) {
+    if (file === STDOUT) continue;
+    const where = `--report ${format}=${file}`;
+    if (/^\/dev\/(stdout|stderr|fd\/[12])$/.test(file) || /^\/proc\/self\/fd\/[12]$/.test(file)) {
+      problems.push(`${where}: write to standard output with ${format}=- instead`);
+      continue;
+    }
+    const stat = await Deno.stat(file).catch(() => undefined);
+    if (stat?.isDirectory) {
+      problems.push(`${where}: is a directory; give a file name, such as ${file}/report.${format}`);
+      continue;
+    }
+    const slash = file.lastIndexOf("/");
+    try {
+      if (slash > 0) await Deno.mkdir(file.slice(0, slash), { recursive: true });
+    } catch (err) {
+      problems.push(
+        `${where}: cannot create its directory ${file.slice(0, slash)} (${writeProblem(err)})`,
+      );
+      continue;
+    }
+    try {
+      const f = await Deno.open(file, { write: true, create: true });
+      f.close();
+      if (!stat) await Deno.remove(file);
+    } catch (err) {
+      problems.push(`${where}: cannot be written (${writeProblem(err)})`);
+    }
+  }
+  if (problems.length) throw new UsageError(problems.join("\n"));
+}
+
+/** What went wrong writing a file, in words that say what to do (never "--allow-all"). */
+function writeProblem(err: unknown): string {
+  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+    const denied = err instanceof Deno.errors.NotCapable
+      ? "sockspec was started without --allow-write for it"
+      : "permission denied";
+    return `${denied}; choose a path you can write`;
+  }
+  return (err as Error).message;
+}
+
+/**
+ * Writes each report file (creating parent directories; `-` is standard output); a
+ * Markdown report to `$GITHUB_STEP_SUMMARY` is appended to it, as GitHub's job summary
+ * expects. Every file is attempted; the errors, one line each naming the file, are returned
+ * (empty when all were written).
  *
  * @example
  * ```ts
@@ -89,14 +163,25 @@ export async function writeReports(
   const errors: string[] = [];
   for (const { format, file } of specs) {
     try {
+      if (file === STDOUT) {
+        await writeAll(Deno.stdout, REPORT_FORMATS[format](report));
+        continue;
+      }
       const slash = file.lastIndexOf("/");
       if (slash > 0) await Deno.mkdir(file.slice(0, slash), { recursive: true });
-      await Deno.writeTextFile(file, REPORT_FORMATS[format](report));
+      // GitHub's job summary collects every step's Markdown: add to it, do not replace it
+      const append = format === "markdown" && file === githubStepSummary();
+      await Deno.writeTextFile(file, REPORT_FORMATS[format](report), { append });
     } catch (err) {
-      errors.push(`cannot write the ${format} report to ${file}: ${(err as Error).message}`);
+      errors.push(`cannot write the ${format} report to ${file}: ${writeProblem(err)}`);
     }
   }
   return errors;
+}
+
+async function writeAll(out: typeof Deno.stdout, text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text.endsWith("\n") ? text : `${text}\n`);
+  for (let off = 0; off < bytes.length;) off += await out.write(bytes.subarray(off));
 }
 
 /** Help for `sockspec report`. */
@@ -109,7 +194,8 @@ over different targets. Prints the merged console report and writes each --repor
 
 Options:
   --report FORMAT=FILE  write the merged report (repeatable); FORMAT: junit, json,
-                        markdown (or md), html
+                        markdown (or md), html; FILE - is stdout (the console
+                        report then goes to stderr)
   --quiet               print only the closing line
   --verbose             show evidence under passing cases too
   --help                show this help
@@ -150,6 +236,7 @@ export async function reportMain(args: string[]): Promise<number> {
     throw new UsageError("give the JSON reports to merge: sockspec report merge a.json b.json");
   }
   const specs = parseReportSpecs(values.report ?? []);
+  await checkReportFiles(specs);
   let merged: RunReport;
   try {
     const reports: RunReport[] = [];
@@ -170,9 +257,12 @@ export async function reportMain(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+  // With a report on stdout (FORMAT=-) the console report goes to stderr.
+  const toStdout = specs.some((s) => s.file === STDOUT);
+  const out = toStdout ? Deno.stderr : Deno.stdout;
+  const color = out.isTerminal() && !Deno.env.get("NO_COLOR");
   const text = consoleReport(merged, { color, verbose: values.verbose });
-  console.log(values.quiet ? text.split("\n").at(-1) : text);
+  (toStdout ? console.error : console.log)(values.quiet ? text.split("\n").at(-1) : text);
   const errors = await writeReports(merged, specs);
   for (const e of errors) console.error(`sockspec report merge: ${e}`);
   if (errors.length) return 2;

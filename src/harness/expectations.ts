@@ -14,10 +14,16 @@
  * }
  * ```
  *
- * Keys are manifest paths relative to the expectations file. Values map a case id to a
+ * Keys are manifest paths relative to the expectations file (`multi.json#v6` for service
+ * `v6` of a manifest with services). Values map a case id to a
  * verdict (PASS, FAIL, SKIP, ERROR) or to `{verdict, message?, observed?}`: `message` is a
  * substring the result's message must contain, `observed` values the case must report
- * exactly. `"*"` is the verdict every other applicable MUST case is expected to give.
+ * exactly. A case key is a selection pattern with the rules of `sockspec check`'s
+ * positional ids (`src/harness/select.ts`): `echo/tcp/1` is that case only, `echo/tcp` the
+ * family, `echo/*\/4` case 4 of every echo transport. When several keys match a case, the
+ * most specific wins (an exact id beats `echo/*\/4`, which beats `echo/tcp`); on a tie the
+ * later key wins. The key `"*"` alone is the verdict every other applicable MUST case is
+ * expected to give.
  *
  * A result that fits its expectation does not fail the run, even when it is a FAIL; one
  * that does not fit fails it, a PASS included (an unexpected pass: update the file).
@@ -35,6 +41,7 @@
 import { dirname, resolve } from "node:path";
 import type { Level, Observed, Verdict } from "../case/case.ts";
 import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
+import { matches, parsePattern, PatternError, specificity } from "./select.ts";
 
 /** What one case is expected to give. */
 export interface Expectation {
@@ -109,9 +116,10 @@ export function parseExpectFile(path: string, text: string): ExpectFile {
   const entries: ExpectEntry[] = [];
   for (const [manifest, cases] of Object.entries(json)) {
     const where = `${path}: ${JSON.stringify(manifest)}`;
-    if (manifest === "" || !manifest.endsWith(".json")) {
+    if (!/\.json(#[a-z0-9_-]+)?$/.test(manifest)) {
       throw new ExpectationsError(
-        `${where}: keys are manifest paths relative to this file, ending in .json`,
+        `${where}: keys are manifest paths relative to this file, ending in .json ` +
+          "(.json#SERVICE for one service of a manifest with services)",
       );
     }
     if (!isObject(cases)) {
@@ -119,6 +127,14 @@ export function parseExpectFile(path: string, text: string): ExpectFile {
     }
     const entry: ExpectEntry = { manifest: resolve(dirname(absolute), manifest), cases: {} };
     for (const [id, want] of Object.entries(cases)) {
+      if (id !== "*") {
+        try {
+          parsePattern(id);
+        } catch (err) {
+          if (!(err instanceof PatternError)) throw err;
+          throw new ExpectationsError(`${where} ${JSON.stringify(id)}: ${err.message}`);
+        }
+      }
       const e = parseExpectation(want, `${where} ${JSON.stringify(id)}`);
       if (id === "*") {
         if (e.message !== undefined || e.observed !== undefined) {
@@ -251,9 +267,33 @@ export async function loadExpectFiles(dir: string): Promise<ExpectFile[]> {
 }
 
 /**
+ * The key among `keys` that decides for case `id`: the most specific pattern that matches
+ * it (see `specificity` in `src/harness/select.ts`), the later one on a tie; undefined when
+ * none matches. `"*"` is not a pattern here (it is the MUST default) and is never returned.
+ *
+ * @example
+ * ```ts
+ * import { bestKey } from "./expectations.ts";
+ * bestKey(["echo/tcp", "echo/tcp/1", "echo/tcp/10"], "echo/tcp/1"); // "echo/tcp/1"
+ * bestKey(["echo/tcp", "echo/tcp/1"], "echo/tcp/11"); // "echo/tcp"
+ * ```
+ */
+export function bestKey(keys: readonly string[], id: string): string | undefined {
+  let best: string | undefined;
+  let score = -1;
+  for (const key of keys) {
+    if (key === "*" || !matches(key, id)) continue;
+    const s = specificity(key);
+    if (s >= score) [best, score] = [key, s];
+  }
+  return best;
+}
+
+/**
  * The expectation for case `id` (at `level`) against the target from manifest `source`, or
- * undefined. A case listed by id wins over `"*"`, which covers MUST cases only. When several
- * files list the same pair, the last file wins.
+ * undefined. The most specific matching key wins (see {@linkcode bestKey}), and any key wins
+ * over `"*"`, which covers MUST cases only. When several files list the same pair, the last
+ * file wins.
  *
  * @example
  * ```ts
@@ -274,7 +314,8 @@ export function expectationFor(
   for (const file of files) {
     for (const entry of file.entries) {
       if (entry.manifest !== manifest) continue;
-      if (Object.hasOwn(entry.cases, id)) found = entry.cases[id];
+      const key = bestKey(Object.keys(entry.cases), id);
+      if (key !== undefined) found = entry.cases[key];
       else if (entry.others !== undefined && level === "MUST") found = { verdict: entry.others };
     }
   }
@@ -328,8 +369,8 @@ export function applyExpectations(report: RunReport, files: readonly ExpectFile[
 }
 
 /**
- * Problems with expectations files against the known case ids: ids that name no case.
- * Returns one message per problem (empty when all is well).
+ * Problems with expectations files against the known case ids: case keys that match no
+ * case. Returns one message per problem (empty when all is well).
  *
  * @example
  * ```ts
@@ -339,16 +380,47 @@ export function applyExpectations(report: RunReport, files: readonly ExpectFile[
  * ```
  */
 export function unknownCaseIds(files: readonly ExpectFile[], ids: readonly string[]): string[] {
-  const known = new Set(ids);
   const problems: string[] = [];
   for (const file of files) {
     for (const entry of file.entries) {
-      for (const id of Object.keys(entry.cases)) {
-        if (!known.has(id)) {
+      for (const key of Object.keys(entry.cases)) {
+        if (!ids.some((id) => matches(key, id))) {
           problems.push(
-            `${file.path}: ${entry.manifest}: no case '${id}' exists; see sockspec check --list`,
+            `${file.path}: ${entry.manifest}: no case '${key}' exists; see sockspec check --list`,
           );
         }
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Problems with expectations files against the run's targets: manifest keys that name no
+ * target of the run (a typo, or a target left out of the command line). Returns one
+ * message per problem (empty when all is well).
+ *
+ * @example
+ * ```ts
+ * import { parseExpectFile, unknownTargets } from "./expectations.ts";
+ * const file = parseExpectFile("/x/a.expect.json", '{"m.json": {"echo/tcp/1": "FAIL"}}');
+ * unknownTargets([file], ["/x/other.json"]); // ["/x/a.expect.json: key \"m.json\" ..."]
+ * ```
+ */
+export function unknownTargets(
+  files: readonly ExpectFile[],
+  sources: readonly string[],
+): string[] {
+  const run = new Set(sources.filter((s) => s !== "built-in").map((s) => resolve(s)));
+  const problems: string[] = [];
+  for (const file of files) {
+    for (const entry of file.entries) {
+      if (!run.has(entry.manifest)) {
+        problems.push(
+          `${file.path}: key ${
+            JSON.stringify(entry.manifest)
+          } names no target of this run; add --target ${entry.manifest}, or remove the key`,
+        );
       }
     }
   }

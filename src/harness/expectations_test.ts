@@ -8,6 +8,7 @@ import {
   loadExpectFiles,
   parseExpectFile,
   unknownCaseIds,
+  unknownTargets,
 } from "./expectations.ts";
 import { judge, summarize } from "../reports/report.ts";
 import { sampleReport } from "../testdata/sample_report.ts";
@@ -139,7 +140,7 @@ Deno.test("the repo's fixture expectation files parse, and name existing manifes
   assert.ok(files.length > 0, `no *.expect.json under ${root}`);
   for (const file of files) {
     for (const entry of file.entries) {
-      const info = await Deno.stat(entry.manifest).catch(() => null);
+      const info = await Deno.stat(entry.manifest.replace(/#[^/]*$/, "")).catch(() => null);
       assert.ok(info?.isFile, `${file.path}: ${entry.manifest} does not exist`);
     }
   }
@@ -148,4 +149,54 @@ Deno.test("the repo's fixture expectation files parse, and name existing manifes
     () => loadExpectFile("/nonexistent/known.expect.json"),
     /\/nonexistent\/known\.expect\.json: cannot read the expectations file/,
   );
+});
+
+Deno.test("case keys are patterns: the most specific key that matches wins", () => {
+  const file = parseExpectFile(
+    "/e/a.expect.json",
+    JSON.stringify({
+      "t.json": {
+        "*": "PASS",
+        "echo/tcp": "FAIL",
+        "echo/*/4": "ERROR",
+        "echo/tcp/1": "SKIP",
+        "**/9": { verdict: "FAIL", message: "serial" },
+      },
+    }),
+  );
+  const want = (id: string, level: "MUST" | "SHOULD" = "MUST") =>
+    expectationFor([file], "/e/t.json", id, level)?.verdict;
+  assert.equal(want("echo/tcp/1"), "SKIP", "an exact id beats the family");
+  assert.equal(want("echo/tcp/10"), "FAIL", "echo/tcp/1 does not select echo/tcp/10");
+  assert.equal(want("echo/tcp/11"), "FAIL");
+  assert.equal(want("echo/tcp/4"), "ERROR", "echo/*/4 has as many literals, more components");
+  assert.equal(want("echo/unix/4"), "ERROR");
+  assert.equal(want("echo/unix/9", "SHOULD"), "FAIL", "a pattern key covers every level");
+  assert.equal(want("echo/unix/1"), "PASS", '"*" covers the MUST cases no key matches');
+  assert.equal(want("echo/unix/1", "SHOULD"), undefined, '"*" covers MUST cases only');
+});
+
+Deno.test("a malformed case key is an error naming the file, manifest and key", () => {
+  assert.throws(
+    () => parseExpectFile("/e/a.expect.json", '{"t.json": {"echo//1": "FAIL"}}'),
+    (e: unknown) =>
+      e instanceof ExpectationsError &&
+      /a\.expect\.json: "t\.json" "echo\/\/1": 'echo\/\/1' has an empty component/.test(e.message),
+  );
+});
+
+Deno.test("unknownCaseIds takes patterns; unknownTargets names manifests not in the run", () => {
+  const file = parseExpectFile(
+    "/e/a.expect.json",
+    '{"t.json": {"echo/*/1": "PASS", "echo/tcp/1/2": "FAIL", "echo/sctp": "FAIL"}}',
+  );
+  const problems = unknownCaseIds([file], allCases.map((c) => c.id));
+  assert.deepEqual(problems.map((p) => /no case '([^']*)'/.exec(p)?.[1]), [
+    "echo/tcp/1/2",
+    "echo/sctp",
+  ]);
+  assert.deepEqual(unknownTargets([file], ["/e/t.json", "built-in"]), []);
+  const strangers = unknownTargets([file], ["/e/other.json"]);
+  assert.equal(strangers.length, 1);
+  assert.match(strangers[0], /a\.expect\.json: key "\/e\/t\.json" names no target of this run/);
 });

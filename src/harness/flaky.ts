@@ -58,6 +58,7 @@
 
 import type { Case, Observed, Verdict } from "../case/case.ts";
 import {
+  bestKey,
   ExpectationsError,
   type ExpectFile,
   expectResult,
@@ -69,6 +70,7 @@ import type { Target } from "./manifest.ts";
 import { type CaseResult, failsRun, type RunReport } from "../reports/report.ts";
 import { runCase, type RunOptions } from "./runner.ts";
 import { dirname, resolve } from "node:path";
+import { parsePattern } from "./select.ts";
 
 /** What a survey measured for a flaky case: the verdicts it gave and how often. */
 export interface FlakyRecord {
@@ -196,6 +198,11 @@ export function parseFlakyExpectFile(path: string, text: string): FlakyExpectFil
         if (isFlakyValue(want)) {
           const where = `${path}: ${JSON.stringify(manifest)} ${JSON.stringify(id)}`;
           if (id === "*") throw new ExpectationsError(`${where}: "*" cannot be FLAKY`);
+          try {
+            parsePattern(id);
+          } catch (err) {
+            throw new ExpectationsError(`${where}: ${(err as Error).message}`);
+          }
           flaky.push({
             manifest: resolve(dirname(absolute), manifest),
             id,
@@ -227,8 +234,9 @@ export async function loadFlakyExpectFile(path: string): Promise<FlakyExpectFile
 }
 
 /**
- * The FLAKY record for case `id` against the target from manifest `source`, if any (the
- * last file that lists it wins, as in `src/harness/expectations.ts`).
+ * The FLAKY record for case `id` against the target from manifest `source`, if any. Keys
+ * are patterns, and the most specific match wins, as in `src/harness/expectations.ts`
+ * (and the last file that lists it).
  *
  * @example
  * ```ts
@@ -246,7 +254,9 @@ export function flakyRecordFor(
   const manifest = resolve(source);
   let found: FlakyRecord | undefined;
   for (const f of files) {
-    for (const e of f.flaky) if (e.manifest === manifest && e.id === id) found = e.record;
+    const mine = f.flaky.filter((e) => e.manifest === manifest);
+    const key = bestKey(mine.map((e) => e.id), id);
+    if (key !== undefined) found = mine.findLast((e) => e.id === key)!.record;
   }
   return found;
 }
@@ -375,7 +385,7 @@ export function judgeCombined(
   files: readonly FlakyExpectFile[],
   target: { source: string },
   verdicts: readonly Verdict[],
-  record = flakyRecordFor(files, target.source, combined.id),
+  record: FlakyRecord | undefined = flakyRecordFor(files, target.source, combined.id),
 ): void {
   expectResult(files.map((f) => f.file), target, combined);
   const flaky = new Set(verdicts).size > 1;

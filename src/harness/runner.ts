@@ -65,6 +65,15 @@ export interface RunOptions {
 }
 
 /**
+ * Whether a case opens datagram sockets in this process (Deno.listenDatagram is behind
+ * --unstable-net): the datagram and multicast families, and any case over udp or unixgram.
+ */
+function usesDatagrams(c: Case): boolean {
+  return c.kind === "dgram-echo" || c.kind === "multicast" || c.transport === "udp" ||
+    c.transport === "unixgram";
+}
+
+/**
  * Why a case cannot run here, or undefined when its needs are met.
  *
  * @example
@@ -82,6 +91,9 @@ export function unmetNeed(c: Case, target: Target): string | undefined {
     if (!commandExists(cmd)) return `needs the command '${cmd}' on PATH; install it`;
   }
   if (needs.python3 && !commandExists("python3")) return "needs python3 on PATH; install it";
+  if (usesDatagrams(c) && typeof Deno.listenDatagram !== "function") {
+    return "needs Deno's unstable datagram API (Deno.listenDatagram): run deno with --unstable-net";
+  }
   if (needs.launch && !target.command) {
     return "needs to start the target itself, but the manifest attaches to a running server (no command)";
   }
@@ -306,10 +318,29 @@ export function exclusiveTarget(target: Target): boolean {
 }
 
 /**
+ * True when a started target listens on a fixed port or path (its own, or one of its
+ * services'): only one instance can run at a time, so a run that has it runs one case at a
+ * time (see {@linkcode runAll}).
+ *
+ * @example
+ * ```ts
+ * import { pinnedTarget } from "./runner.ts";
+ * import { referenceTargets } from "../reference/targets.ts";
+ * pinnedTarget(referenceTargets()[0]); // false: a free port for every start
+ * ```
+ */
+export function pinnedTarget(target: Target): boolean {
+  const pinned = (s: { port?: number; path?: string }) =>
+    s.port !== undefined || s.path !== undefined;
+  return target.command !== undefined && (pinned(target) || (target.services ?? []).some(pinned));
+}
+
+/**
  * The one run loop: runs the applicable, selected cases (only this shard's, with `shard`)
  * against every target and returns the whole report. Up to `jobs` cases run at the same
  * time, across targets and within one (each case has its own temp dir, free port, socket
- * path and instance), except that an {@linkcode exclusiveTarget}'s cases run one at a time.
+ * path and instance), except that an {@linkcode exclusiveTarget}'s cases run one at a time,
+ * and a run with a {@linkcode pinnedTarget} in it runs one case at a time.
  * Every target is listed, in the order given, with its results in case order (none when
  * interrupted before it started). `sockspec check`, `deno test`, the catalogue and the
  * benchmark's suite timing all run through here.
@@ -357,7 +388,8 @@ export async function runAll(
       }
     }
   };
-  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, items.length));
+  const wanted = targets.some(pinnedTarget) ? 1 : opts.jobs ?? 1;
+  const jobs = Math.max(1, Math.min(wanted, items.length));
   await Promise.all(Array.from({ length: jobs }, worker));
   return {
     formatVersion: 1,

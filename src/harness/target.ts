@@ -423,7 +423,8 @@ export async function startInstance(
     if (opts.wait !== false) await waitReady(instance, signal);
     return instance;
   }
-  const path = opts.path ?? (needsPath ? `${tmp}/sock` : undefined);
+  // A fixed port or path from the manifest (`port`, `path`) is used as given.
+  const path = opts.path ?? target.path ?? (needsPath ? `${tmp}/sock` : undefined);
   // Only the path invented here is checked: a caller that passes one (a case testing what
   // the target does with an over-long path) gets it as it is.
   if (opts.path === undefined && path && new TextEncoder().encode(path).length > MAX_UNIX_PATH) {
@@ -431,24 +432,26 @@ export async function startInstance(
       `socket path ${path} is longer than ${MAX_UNIX_PATH} bytes; set TMPDIR to a shorter directory`,
     );
   }
-  const port = opts.port ??
+  const port = opts.port ?? target.port ??
     (needsPort
       ? (target.transports.includes("udp") && !target.transports.includes("tcp")
         ? freeUdpPort(target.host)
         : freePort(target.host))
       : undefined);
-  const values = {
+  const values: Record<string, string | undefined> = {
     port: port?.toString(),
     path,
     host: target.host,
     tmp,
     dir: target.dir,
     deno: Deno.execPath(),
+    ...serviceValues(target, tmp, { port, path }),
   };
   const argv = target.command.map((arg) => substitute(arg, values));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(target.env)) env[k] = substitute(v, values);
   const cwd = substitute(target.cwd, values);
+  await writeFiles(target, tmp, values);
   const useSetsid = hasSetsid();
   let child: Deno.ChildProcess;
   try {
@@ -564,6 +567,45 @@ function describeReadiness(instance: Instance): string {
   return `${kind === "listen" ? "a listening socket at" : "a socket bound at"} ${
     where.join(" and ")
   }`;
+}
+
+/**
+ * With several services in one process: `{port.NAME}` and `{path.NAME}` for each. This
+ * target's own service gets the port and path chosen for it; the others get fixed ones
+ * from the manifest, or fresh ones (`{tmp}/NAME.sock`, a free port on their host).
+ */
+function serviceValues(
+  target: Target,
+  tmp: string,
+  mine: { port?: number; path?: string },
+): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = {};
+  for (const s of target.services ?? []) {
+    const own = s.name === target.service;
+    if (s.transports.some((t) => t === "tcp" || t === "udp")) {
+      const port = own ? mine.port : s.port ??
+        (s.transports.includes("tcp") ? freePort(s.host) : freeUdpPort(s.host));
+      values[`port.${s.name}`] = port?.toString();
+    }
+    if (s.transports.some((t) => t === "unix" || t === "unixgram")) {
+      values[`path.${s.name}`] = own ? mine.path : s.path ?? `${tmp}/${s.name}.sock`;
+    }
+  }
+  return values;
+}
+
+/** Writes the manifest's `files` into the instance's temp dir, placeholders filled in. */
+async function writeFiles(
+  target: Target,
+  tmp: string,
+  values: Record<string, string | undefined>,
+): Promise<void> {
+  for (const [name, text] of Object.entries(target.files ?? {})) {
+    const file = `${tmp}/${name}`;
+    const slash = file.lastIndexOf("/");
+    await Deno.mkdir(file.slice(0, slash), { recursive: true });
+    await Deno.writeTextFile(file, substitute(text, values));
+  }
 }
 
 /**

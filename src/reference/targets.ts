@@ -10,11 +10,28 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { parseManifest, type Target } from "../harness/manifest.ts";
 import { SIZE_ENV } from "../net/datagram.ts";
 
-/** The CLI module that reference targets run. */
-export const CLI_PATH: string = new URL("../cli/main.ts", import.meta.url).pathname;
+/**
+ * Where one of sockspec's own files is, as `deno run` and `cc` take it: a file path when
+ * sockspec runs from files (a checkout, the npm package), else the URL itself (imported
+ * over http(s) or from JSR; `deno run URL` fetches the module).
+ *
+ * @example
+ * ```ts
+ * import { ownFile } from "./targets.ts";
+ * ownFile(new URL("file:///opt/my%20dir/main.ts")); // "/opt/my dir/main.ts"
+ * ownFile(new URL("https://example.com/src/cli/main.ts")); // "https://example.com/src/cli/main.ts"
+ * ```
+ */
+export function ownFile(url: URL): string {
+  return url.protocol === "file:" ? fileURLToPath(url) : url.href;
+}
+
+/** The CLI module that reference targets run: a path, or a URL when imported by URL. */
+export const CLI_PATH: string = ownFile(new URL("../cli/main.ts", import.meta.url));
 
 /**
  * argv that runs `sockspec ARGS` in a child Deno with exactly `permissions`.
@@ -31,6 +48,9 @@ export function sockspecCommand(permissions: string[], args: string[]): string[]
     "run",
     "--quiet",
     "--no-prompt",
+    // sockspec's modules stand alone: no deno.json or package.json found from the cwd or
+    // around the module applies (under node_modules, one would make Deno refuse TypeScript)
+    "--no-config",
     "--unstable-net",
     ...permissions,
     CLI_PATH,
@@ -39,18 +59,20 @@ export function sockspecCommand(permissions: string[], args: string[]): string[]
 }
 
 /**
- * The reference socketpair program (SPEC 7). Its target runs this module directly with
- * `--allow-run={deno}` (the child) and `--allow-env=NODE_V8_COVERAGE`: it is a program that
- * runs to completion, not a `sockspec serve` server.
+ * The reference socketpair program (SPEC 7), a path or a URL as {@linkcode CLI_PATH}. Its
+ * target runs this module directly with `--allow-run={deno}` (the child) and
+ * `--allow-env=NODE_V8_COVERAGE`: it is a program that runs to completion, not a
+ * `sockspec serve` server.
  *
  * @example
  * ```ts
  * import { SOCKETPAIR_PATH } from "./targets.ts";
- * SOCKETPAIR_PATH.endsWith("/reference/socketpair.ts"); // true
+ * SOCKETPAIR_PATH.endsWith("/socketpair/socketpair.ts"); // true
  * ```
  */
-export const SOCKETPAIR_PATH: string =
-  new URL("./socketpair/socketpair.ts", import.meta.url).pathname;
+export const SOCKETPAIR_PATH: string = ownFile(
+  new URL("./socketpair/socketpair.ts", import.meta.url),
+);
 
 /**
  * What a Unix socket server needs: read, write and net access to exactly its socket path
@@ -272,5 +294,98 @@ export function referenceTargets(): Target[] {
       },
     },
   ];
-  return manifests.map((m) => parseManifest(m, "built-in"));
+  return [...manifests, ...referenceClientManifests()].map((m) => parseManifest(m, "built-in"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Reference clients (client cases, conformance/client/): sockspec's own clients as client
+// targets, run against the servers the client cases play. Each waits at most CLIENT_WAIT_MS
+// for any step, well inside the target's timeoutMs, so the "gives up" SHOULD cases pass fast.
+
+/** How long a reference client waits for any step, in ms (its `--timeout`). */
+export const CLIENT_WAIT_MS = 300;
+
+/**
+ * The manifests of the reference client targets: the stream echo client over TCP and a
+ * Unix socket, the datagram client over UDP and a Unix datagram socket, the record client.
+ *
+ * @example
+ * ```ts
+ * import { referenceClientManifests } from "./targets.ts";
+ * referenceClientManifests().map((m) => m.name); // ["reference-client-echo-tcp", ...]
+ * ```
+ */
+export function referenceClientManifests(): Record<string, unknown>[] {
+  const wait = ["--timeout", String(CLIENT_WAIT_MS)];
+  return [
+    {
+      name: "reference-client-echo-tcp",
+      description: "sockspec's stream echo client over TCP (IPv4)",
+      kind: "stream-client",
+      transports: ["tcp"],
+      command: sockspecCommand(["--allow-net={host}"], [
+        "client",
+        "echo",
+        "--tcp",
+        "{host}:{port}",
+        ...wait,
+      ]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-echo-unix",
+      description: "sockspec's stream echo client over a Unix domain socket",
+      kind: "stream-client",
+      transports: ["unix"],
+      command: sockspecCommand(UNIX_PERMS, ["client", "echo", "--unix", "{path}", ...wait]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-udp",
+      description: "sockspec's UDP echo client (IPv4); it binds 0.0.0.0",
+      kind: "dgram-client",
+      transports: ["udp"],
+      command: sockspecCommand(["--allow-net={host},0.0.0.0", `--allow-env=${SIZE_ENV}`], [
+        "client",
+        "udp",
+        "{host}:{port}",
+        ...wait,
+      ]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-unixgram",
+      description: "sockspec's Unix datagram echo client, bound to a path of its own in {tmp}",
+      kind: "dgram-client",
+      transports: ["unixgram"],
+      command: sockspecCommand([
+        "--allow-read={tmp}",
+        "--allow-write={tmp},{path}",
+        "--allow-net=unix:{path},unix:{tmp}/client",
+      ], ["client", "unixgram", "{path}", "--bind", "{tmp}/client", ...wait]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-record-tcp",
+      description: "sockspec's record client (I 2s f) over TCP",
+      kind: "record-client",
+      transports: ["tcp"],
+      command: sockspecCommand(["--allow-net={host}"], [
+        "client",
+        "record",
+        "--tcp",
+        "{host}:{port}",
+        ...wait,
+      ]),
+      timeoutMs: 3000,
+    },
+    {
+      name: "reference-client-record-unix",
+      description: "sockspec's record client (I 2s f) over a Unix domain socket",
+      kind: "record-client",
+      transports: ["unix"],
+      command: sockspecCommand(UNIX_PERMS, ["client", "record", "--unix", "{path}", ...wait]),
+      timeoutMs: 3000,
+    },
+  ];
 }

@@ -32,6 +32,7 @@ const COLORS: Record<string, string> = {
   XFAIL: "\x1b[36m",
   XERROR: "\x1b[36m",
   XPASS: "\x1b[1;31m",
+  FLAKY: "\x1b[1;33m",
 };
 
 /** Options of {@linkcode consoleReport}. */

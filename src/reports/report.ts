@@ -270,7 +270,9 @@ export function summarize(report: RunReport, only?: TargetReport): Summary {
 
 /**
  * The closing line of every console run: `N passed, N failed, N skipped`, then the
- * expected failures and unexpected passes when there are any.
+ * expected failures and unexpected passes when there are any, then in parentheses what
+ * never counts (SHOULD failures without `--strict`, INFO values other than SPEC's), so
+ * the line accounts for every result: `95 passed, 0 failed, 0 skipped (1 INFO differs from SPEC)`.
  *
  * @example
  * ```ts
@@ -285,13 +287,22 @@ export function closingLine(s: Summary): string {
   if (s.unexpectedPass) {
     parts.push(`${s.unexpectedPass} unexpected pass${s.unexpectedPass === 1 ? "" : "es"}`);
   }
-  return parts.join(", ");
+  // What never counts is still accounted for, so the line adds up to every result.
+  const aside: string[] = [];
+  if (s.notStrict) {
+    aside.push(`${s.notStrict} SHOULD failure${s.notStrict === 1 ? "" : "s"} not counted`);
+  }
+  if (s.infoProblems) {
+    aside.push(`${s.infoProblems} INFO differ${s.infoProblems === 1 ? "s" : ""} from SPEC`);
+  }
+  return parts.join(", ") + (aside.length ? ` (${aside.join(", ")})` : "");
 }
 
 /**
  * A short label for a result, the same in every reporter: the verdict, `WARN` for a SHOULD
  * failure that does not count, `XFAIL`/`XERROR` for an expected failure, `XPASS` for an
- * unexpected pass.
+ * unexpected pass, `FLAKY` for repeated runs that gave different verdicts (observed
+ * `flaky: true`; the message gives the rate).
  *
  * @example
  * ```ts
@@ -301,6 +312,8 @@ export function closingLine(s: Summary): string {
  * ```
  */
 export function label(result: CaseResult, strict: boolean): string {
+  // Runs that gave different verdicts (--repeat, or a re-run): the message gives the rate.
+  if (result.observed.flaky === true) return "FLAKY";
   switch (judge(result, strict)) {
     case "warn":
       return "WARN";

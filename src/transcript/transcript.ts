@@ -37,6 +37,7 @@
 
 import { bytesRepr, pyRepr } from "../python/repr.ts";
 import { equalBytes } from "../net/sockets.ts";
+import type { StructValue } from "../python/struct.ts";
 
 /** A Python socket address as printed: an IPv4 or IPv6 tuple, or a Unix path (maybe `''`). */
 export type PyAddr =
@@ -1158,6 +1159,12 @@ export function multicastReceiverTranscript(
   items.push(wait);
   return transcript(items);
 }
+
+/** The tutorial's struct format (SPEC 6): native order, size and alignment. */
+export const TUTORIAL_FORMAT = "I 2s f";
+
+/** The tutorial's record values, `(1, b'ab', 2.7)`, as the struct codec takes them. */
+export const TUTORIAL_VALUES: readonly StructValue[] = [1, encoder.encode("ab"), 2.7];
 
 /** Options for the struct transcripts (SPEC 6); defaults are the tutorial's values. */
 export interface StructOptions {

@@ -24,12 +24,11 @@
 
 import { PyFloat, pyRepr, toHex } from "../../python/repr.ts";
 import { concat, readSome, type StreamAddress, writeAll } from "../../net/sockets.ts";
-import { Struct, StructError, type StructValue } from "../../python/struct.ts";
-import { TUTORIAL_FORMAT } from "./server.ts";
+import { Struct, StructError } from "../../python/struct.ts";
+import { TUTORIAL_FORMAT, TUTORIAL_VALUES } from "../../transcript/transcript.ts";
 import { talkOver } from "../stream/client.ts";
 
-/** The tutorial's values, `(1, b'ab', 2.7)`, as the codec takes them. */
-export const TUTORIAL_VALUES: readonly StructValue[] = [1, new TextEncoder().encode("ab"), 2.7];
+export { TUTORIAL_VALUES };
 
 /** Options of {@linkcode runRecordClient}. */
 export interface RecordClientOptions {

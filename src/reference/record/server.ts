@@ -45,11 +45,11 @@ import {
 } from "../../net/sockets.ts";
 import { errnoLine } from "../../python/errno.ts";
 import { Struct } from "../../python/struct.ts";
+import { TUTORIAL_FORMAT } from "../../transcript/transcript.ts";
 import { errorReply, recordReply } from "./codec.ts";
 import { peerName, serveStream, startupLine } from "../stream/server.ts";
 
-/** The tutorial's record format: a native unsigned int, 2 bytes, a float (12 bytes). */
-export const TUTORIAL_FORMAT = "I 2s f";
+export { TUTORIAL_FORMAT };
 
 /** Options of {@linkcode serveRecords}. */
 export interface RecordServerOptions {
