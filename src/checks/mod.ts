@@ -12,6 +12,11 @@
 
 export * from "./wait.ts";
 export * from "./expect.ts";
+export * from "./dgram.ts";
+export * from "./run.ts";
+export * from "./program.ts";
 
-// A type the verifiers refer to, defined by the case model.
-export type { ByteDiff, DiffSide } from "../case/diff.ts";
+// Types the verifiers refer to, defined below them.
+export type * from "../case/mod.ts";
+export type { BoundedResult } from "../harness/netns.ts";
+export type { DatagramAddress } from "../net/datagram.ts";
