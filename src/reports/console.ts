@@ -69,7 +69,7 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
     for (const r of target.results) {
       if (r.family !== family) {
         family = r.family;
-        out.push(`  ${family}`);
+        out.push(`  ${family}${r.familyTitle ? `: ${r.familyTitle}` : ""}`);
       }
       const j = judge(r, report.strict);
       const tag = label(r, report.strict);

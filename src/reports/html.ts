@@ -141,10 +141,11 @@ export function htmlReport(report: RunReport): string {
 
   const body: string[] = [];
   for (const { family, ids } of rows) {
+    const title = ids[0]?.r.familyTitle;
     body.push(
       `<tr class="family"><th scope="rowgroup" colspan="${report.targets.length + 1}">${
         esc(family)
-      }</th></tr>`,
+      }${title ? ` <span class="title">${esc(title)}</span>` : ""}</th></tr>`,
     );
     for (const { id, r } of ids) {
       const cells = report.targets.map((t, ti) => {
@@ -256,6 +257,7 @@ table.matrix { border-collapse: separate; border-spacing: 2px; }
 .tcounts b { color: var(--fail); }
 .matrix th.corner { text-align: left; left: 0; z-index: 3; color: #57606a; font-weight: 400; }
 tr.family th { text-align: left; background: #f3f4f6; padding: 3px 6px; font-size: 12px; position: sticky; left: 0; }
+tr.family th .title { font-weight: normal; color: #4b5563; }
 tr.case th { text-align: left; font-weight: 400; padding: 2px 6px; max-width: 240px; position: sticky; left: 0; background: var(--bg); z-index: 1; }
 tr.case th .id { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
 tr.case th .req { display: block; color: #57606a; font-size: 11px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
