@@ -309,10 +309,14 @@ export interface ListedCase {
   id: string;
   /** The id without its last component. */
   family: string;
+  /** The family's title, such as "Stream echo over TCP". */
+  title?: string;
   /** MUST, SHOULD or INFO. */
   level: Level;
-  /** The requirement sentence (the case's title). */
+  /** The requirement sentence. */
   requirement: string;
+  /** What to look at in a server that fails the case. */
+  hint?: string;
   /** What the case needs to run (root, python3, commands, properties, ...). */
   needs: Record<string, unknown>;
 }
@@ -342,8 +346,10 @@ export function listJson(
       cases: (plan[i] ?? []).map((c) => ({
         id: c.id,
         family: familyOf(c.id),
+        ...(c.familyTitle ? { title: c.familyTitle } : {}),
         level: c.level,
         requirement: c.requirement,
+        ...(c.hint ? { hint: c.hint } : {}),
         needs: { ...(c.needs ?? {}) },
       })),
     })),
