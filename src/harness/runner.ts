@@ -248,6 +248,15 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       evidence.note(`target ${i.describe()}${i.argv ? `: ${i.argv.join(" ")}` : ""}`);
     }
   }
+  // A case still running now (interrupted, or past its hard limit) gets a bounded moment to
+  // fail on its torn-down resources before its temp dir goes, so that a late mkdir in it
+  // cannot re-create the dir after the removal.
+  let settleTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    running.catch(() => {}),
+    new Promise((r) => (settleTimer = setTimeout(r, 2000))),
+  ]);
+  clearTimeout(settleTimer);
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   return result(outcome);
 }

@@ -14,6 +14,7 @@
  */
 
 import {
+  byWhom,
   type CaseResult,
   closingLine,
   expectationNote,
@@ -90,7 +91,7 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
     s.unexpectedPass
       ? `${s.unexpectedPass} case(s) passed that the expectations say should not: update the expectations file`
       : "",
-    report.interrupted ? "the run was interrupted: this report is partial" : "",
+    report.interrupted ? `the run was interrupted${byWhom(report)}: this report is partial` : "",
   ].filter(Boolean);
   if (extras.length) out.push(extras.join("; "));
   out.push(closingLine(s));

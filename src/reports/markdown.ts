@@ -16,6 +16,7 @@
  */
 
 import {
+  byWhom,
   type CaseResult,
   closingLine,
   evidenceLines,
@@ -79,7 +80,8 @@ export function markdownReport(report: RunReport): string {
   ].filter(Boolean);
   out.push(facts.join(" · "), "");
   if (report.interrupted) {
-    out.push("> [!WARNING]", "> The run was interrupted: this report is partial.", "");
+    const by = byWhom(report);
+    out.push("> [!WARNING]", `> The run was interrupted${by}: this report is partial.`, "");
   }
   out.push(
     "| Target | Passed | Failed | Skipped | Expected | Unexpected pass | Warnings | Total | Time |",

@@ -103,6 +103,11 @@ export interface RunReport {
   strict: boolean;
   /** True when the run was interrupted (Ctrl-C) and the report is partial. */
   interrupted: boolean;
+  /**
+   * Set when a signal interrupted the run: which one, and the exit code `check` gave for it
+   * (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
+   */
+  interruption?: { signal: "SIGINT" | "SIGTERM" | "SIGHUP"; exitCode: number };
   /** Set when this report holds one shard of the work (`--shard i/n`). */
   shard?: ShardInfo;
   /** Set on a merged report: the reports it was merged from, in order. */
@@ -379,4 +384,21 @@ export function evidenceLines(result: CaseResult, tailLines = 20): string[] {
   block("stdout tail", e.stdoutTail);
   block("stderr tail", e.stderrTail);
   return lines;
+}
+
+/**
+ * " by SIGTERM" or " by SIGHUP" for a run a signal other than Ctrl-C interrupted, else "":
+ * for the "the run was interrupted… this report is partial" lines.
+ *
+ * @example
+ * ```ts
+ * import { byWhom } from "./report.ts";
+ * import type { RunReport } from "./report.ts";
+ * declare const report: RunReport;
+ * `the run was interrupted${byWhom(report)}`;
+ * ```
+ */
+export function byWhom(report: RunReport): string {
+  const signal = report.interruption?.signal;
+  return signal && signal !== "SIGINT" ? ` by ${signal}` : "";
 }
