@@ -111,6 +111,11 @@ export interface Target {
   properties: Properties;
   /** Extra environment variables, with placeholders. */
   env: Record<string, string>;
+  /**
+   * Names of the caller's environment variables a started target also gets (it starts
+   * with PATH, HOME, LANG and its TMPDIR only; see target.ts `targetEnvironment`).
+   */
+  inheritEnv?: string[];
   /** Working directory, with placeholders; default `{tmp}`. */
   cwd: string;
   /** The longest any single wait in a case may take, in ms. */
@@ -171,6 +176,7 @@ const TOP_KEYS = [
   "ready",
   "properties",
   "env",
+  "inheritEnv",
   "cwd",
   "timeoutMs",
   "killGraceMs",
@@ -353,6 +359,13 @@ export function parseManifest(json: unknown, file: string): Target {
     throw err("env", "must be an object of string values");
   }
   for (const [k, v] of Object.entries(env)) checkPlaceholders(v as string, `env.${k}`, err);
+  const inheritEnv = json.inheritEnv ?? [];
+  if (
+    !Array.isArray(inheritEnv) ||
+    inheritEnv.some((v) => typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))
+  ) {
+    throw err("inheritEnv", 'must be a list of environment variable names, such as ["DENO_DIR"]');
+  }
   const cwd = json.cwd ?? "{tmp}";
   if (typeof cwd !== "string") throw err("cwd", "must be a directory path");
   checkPlaceholders(cwd, "cwd", err);
@@ -380,6 +393,7 @@ export function parseManifest(json: unknown, file: string): Target {
     },
     properties: resolved as Properties,
     env: env as Record<string, string>,
+    inheritEnv: inheritEnv as string[],
     cwd,
     timeoutMs,
     killGraceMs,

@@ -31,7 +31,13 @@ import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
 import { VERSION } from "../reports/report.ts";
 import { currentUid } from "../net/proc.ts";
 import { closeQuietly, connect, EofError, OverflowError, TimeoutError } from "../net/sockets.ts";
-import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
+import {
+  type Instance,
+  portListening,
+  StartError,
+  startInstance,
+  unixListening,
+} from "./target.ts";
 
 /** Options for a run. */
 export interface RunOptions {
@@ -109,6 +115,7 @@ export function unmetNeed(c: Case, target: Target): string | undefined {
 export async function runCase(target: Target, c: Case, opts: RunOptions = {}): Promise<CaseResult> {
   const started = performance.now();
   const evidence = new EvidenceRecorder();
+  let leftProcesses = 0;
   const result = (outcome: Outcome): CaseResult => ({
     id: c.id,
     family: familyOf(c.id),
@@ -119,6 +126,7 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     observed: outcome.observed ?? {},
     evidence: evidence.toJSON(),
     durationMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(leftProcesses ? { leftProcesses } : {}),
   });
   const why = unmetNeed(c, target);
   if (why) return result({ verdict: "SKIP", message: why });
@@ -168,7 +176,13 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       const settled = pending.then(() => {}, () => {});
       starting.add(settled);
       settled.then(() => starting.delete(settled));
-      const instance = await pending;
+      const instance = await pending.catch((err) => {
+        if (err instanceof StartError) {
+          evidence.note(`target command: ${err.argv.join(" ")}`);
+          evidence.tails(err.stdoutTail, err.stderrTail);
+        }
+        throw err;
+      });
       evidence.timing(`start${starts}Ms`, performance.now() - t0);
       if (controller.signal.aborted) throw new TargetError("the case was stopped");
       return instance;
@@ -241,6 +255,9 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     outcome = { ...outcome, message: `${outcome.message} (the target stopped by itself: ${how})` };
   }
   await Promise.all(instances.map((i) => i.stop()));
+  const left = instances.flatMap((i) => i.leftBehindNotes());
+  for (const note of left) evidence.note(note);
+  leftProcesses = left.length;
   if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") {
     const last = instances.at(-1);
     if (last) evidence.tails(last.stdout.tail(), last.stderr.tail());

@@ -20,6 +20,7 @@ import {
   expectationNote,
   judge,
   label,
+  leftProcessTargets,
   type RunReport,
   summarize,
 } from "./report.ts";
@@ -91,6 +92,9 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
     s.unexpectedPass
       ? `${s.unexpectedPass} case(s) passed that the expectations say should not: update the expectations file`
       : "",
+    ...leftProcessTargets(report).map((t) =>
+      `${t.name} left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence)`
+    ),
     report.interrupted ? `the run was interrupted${byWhom(report)}: this report is partial` : "",
   ].filter(Boolean);
   if (extras.length) out.push(extras.join("; "));

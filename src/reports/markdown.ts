@@ -22,6 +22,7 @@ import {
   evidenceLines,
   expectationNote,
   judge,
+  leftProcessTargets,
   type RunReport,
   summarize,
   type TargetReport,
@@ -82,6 +83,15 @@ export function markdownReport(report: RunReport): string {
   if (report.interrupted) {
     const by = byWhom(report);
     out.push("> [!WARNING]", `> The run was interrupted${by}: this report is partial.`, "");
+  }
+  for (const t of leftProcessTargets(report)) {
+    out.push(
+      `> [!WARNING]`,
+      `> ${
+        md(t.name)
+      } left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence).`,
+      "",
+    );
   }
   out.push(
     "| Target | Passed | Failed | Skipped | Expected | Unexpected pass | Warnings | Total | Time |",

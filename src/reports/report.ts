@@ -51,6 +51,11 @@ export interface CaseResult {
   evidence: Evidence;
   /** How long the case took, in ms. */
   durationMs: number;
+  /**
+   * How many processes the target left running that teardown had to kill (a daemon that
+   * escaped with setsid, a child that ignored SIGTERM); each is named in the evidence notes.
+   */
+  leftProcesses?: number;
 }
 
 /** All results for one target. */
@@ -401,4 +406,27 @@ export function evidenceLines(result: CaseResult, tailLines = 20): string[] {
 export function byWhom(report: RunReport): string {
   const signal = report.interruption?.signal;
   return signal && signal !== "SIGINT" ? ` by ${signal}` : "";
+}
+
+/**
+ * The targets whose cases left processes running that teardown had to kill, with how many
+ * processes in all: for the run summary.
+ *
+ * @example
+ * ```ts
+ * import { leftProcessTargets } from "./report.ts";
+ * import type { RunReport } from "./report.ts";
+ * declare const report: RunReport;
+ * leftProcessTargets(report); // [{ name: "my-daemon", processes: 3, cases: 3 }]
+ * ```
+ */
+export function leftProcessTargets(
+  report: RunReport,
+): { name: string; processes: number; cases: number }[] {
+  return report.targets.flatMap((t) => {
+    const hits = t.results.filter((r) => (r.leftProcesses ?? 0) > 0);
+    if (hits.length === 0) return [];
+    const processes = hits.reduce((n, r) => n + (r.leftProcesses ?? 0), 0);
+    return [{ name: t.name, processes, cases: hits.length }];
+  });
 }
