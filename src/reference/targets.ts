@@ -272,5 +272,6 @@ export function referenceTargets(): Target[] {
       },
     },
   ];
-  return manifests.map((m) => parseManifest(m, "built-in"));
+  // DENO_DIR reaches the reference servers, so they share the caller's module cache.
+  return manifests.map((m) => parseManifest({ inheritEnv: ["DENO_DIR"], ...m }, "built-in"));
 }

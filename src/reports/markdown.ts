@@ -9,6 +9,7 @@
  * ```ts
  * import { markdownReport } from "./markdown.ts";
  * import type { RunReport } from "./report.ts";
+import { escapeControls } from "./console.ts";
  * declare const report: RunReport;
  * await Deno.writeTextFile(Deno.env.get("GITHUB_STEP_SUMMARY") ?? "summary.md", markdownReport(report));
  * ```
@@ -27,18 +28,19 @@ import {
   summarize,
   type TargetReport,
 } from "./report.ts";
+import { escapeControls } from "./console.ts";
 
 /** How many failing cases get full details; the rest are listed in one line each. */
 export const MAX_DETAILED = 50;
 
-/** Escapes text for a Markdown table cell or a line of prose. */
+/** Escapes text for a Markdown table cell or a line of prose (control characters too). */
 function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+!|~]/g, "\\$&").replace(/\r?\n/g, " ");
+  return escapeControls(text).replace(/[\\`*_{}[\]<>()#+!|~]/g, "\\$&").replace(/\r?\n/g, " ");
 }
 
 /** Inline code that survives backticks in the text. */
 function code(text: string): string {
-  const one = text.replace(/\r?\n/g, " ");
+  const one = escapeControls(text.replace(/\r?\n/g, " "));
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
   const pad = one.startsWith("`") || one.endsWith("`") ? " " : "";
@@ -46,7 +48,8 @@ function code(text: string): string {
 }
 
 /** A fenced block that survives backtick fences in the text. */
-function block(text: string): string[] {
+function block(raw: string): string[] {
+  const text = escapeControls(raw);
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
   return [fence + "text", text, fence];
