@@ -58,8 +58,9 @@ export const SOCKETPAIR_PATH: string =
  * {tmp}, so that lifecycle cases can put the path where they prepared it.
  */
 const UNIX_PERMS = [
-  "--allow-read={path}",
-  "--allow-write={path}",
+  // {path}.lock: the lock a server holds while it checks and binds the path (unix_listen.ts)
+  "--allow-read={path},{path}.lock",
+  "--allow-write={path},{path}.lock",
   "--allow-net=unix:{path}",
 ];
 

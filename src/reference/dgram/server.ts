@@ -35,6 +35,7 @@
 import { errnoCode, errnoLine } from "../../python/errno.ts";
 import { closeQuietly } from "../../net/sockets.ts";
 import { MAX_UNIX_PATH } from "../../harness/target.ts";
+import { withPathLock } from "../stream/unix_listen.ts";
 import {
   type DatagramAddress,
   describeDatagram,
@@ -153,6 +154,14 @@ export async function bindUnixDatagram(
       `the path is ${bytes} bytes, over the ${MAX_UNIX_PATH}-byte limit for Unix sockets; use a shorter path`,
     );
   }
+  // under the path's lock, as listenUnix does: two servers starting at once cannot both
+  // remove the stale node and bind
+  return await withPathLock(path, () => bindChecked(path));
+}
+
+async function bindChecked(
+  path: string,
+): Promise<{ socket: Deno.DatagramConn; release(): boolean }> {
   let info: Deno.FileInfo | undefined;
   try {
     info = Deno.lstatSync(path);

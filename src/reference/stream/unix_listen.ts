@@ -6,6 +6,11 @@
  *   succeeds), a regular file, a directory, a symbolic link or anything else makes start-up
  *   fail with an error naming the path, leaving it untouched;
  * - a path over the 107-byte limit fails before bind;
+ * - the stale check, the removal and the bind happen under an exclusive lock on
+ *   `PATH.lock` ({@linkcode withPathLock}; the file is removed again at once), so of two
+ *   servers started at once on one stale path exactly one serves and the other refuses
+ *   ("a live server is listening there"); the lock needs read and write access to
+ *   `PATH.lock` too;
  * - with a mode, the process umask is set for the bind, so the node is created with
  *   exactly that mode and never exists with a looser one (checked after bind); bind itself
  *   fails (EADDRINUSE) rather than replace anything that appeared at the path meanwhile;
@@ -215,8 +220,12 @@ export async function listenUnix(
   ) {
     throw new UnixListenError(path, `mode ${opts.mode} is not a permission mode (0 to 0o777)`);
   }
-  await clearStale(path);
-  const inner = bindAt(path, opts.mode);
+  // The stale check, the removal and the bind are one step under the path's lock, so two
+  // servers starting at once cannot both remove, bind and serve (one would be unreachable).
+  const inner = await withPathLock(path, async () => {
+    await clearStale(path);
+    return bindAt(path, opts.mode);
+  });
   let node: NodeId;
   let mode: number;
   try {
@@ -276,6 +285,82 @@ export async function listenUnix(
   return { path, listener: guarded, node, close };
 }
 
+/** How long a start waits for another server's start on the same path, in ms. */
+export const LOCK_WAIT_MS = 5000;
+
+/**
+ * Runs `fn` holding an exclusive lock (flock) on `PATH.lock`, created beside the path and
+ * removed again before the lock is released, so no lock file is left behind. A start that
+ * finds the lock file replaced after it got the lock (the holder removed it) tries again
+ * with the new one. Throws {@linkcode UnixListenError} when the lock cannot be had within
+ * {@linkcode LOCK_WAIT_MS} or the lock file cannot be made (it needs read and write access
+ * to `PATH.lock` as well as to the path).
+ *
+ * @example
+ * ```ts
+ * import { withPathLock } from "./unix_listen.ts";
+ * await withPathLock("/tmp/sockspec-example.sock", async () => {
+ *   // check the path and bind it; no other sockspec server does the same meanwhile
+ * });
+ * ```
+ */
+export async function withPathLock<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
+  const lockPath = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(lockPath, { read: true, write: true, create: true, mode: 0o600 });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotCapable) {
+        throw new UnixListenError(
+          path,
+          `${
+            (err as Error).message
+          }; run Deno with --allow-read=${path},${lockPath} --allow-write=${path},${lockPath}`,
+        );
+      }
+      throw new UnixListenError(
+        path,
+        `cannot make the lock file ${lockPath}: ${errnoLine(err)}; the directory must be writable`,
+      );
+    }
+    let locked = false;
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const got = await Promise.race([
+        file.lock(true).then(() => true),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), deadline - Date.now()))),
+      ]).finally(() => clearTimeout(timer));
+      if (!got) {
+        throw new UnixListenError(
+          path,
+          `another server is starting at this path (it holds ${lockPath}) for over ${LOCK_WAIT_MS} ms; try again`,
+        );
+      }
+      locked = true;
+      // The holder before us removes the lock file before it unlocks: if ours is no longer
+      // the file at lockPath, start over with the one there now.
+      const mine = file.statSync();
+      const now = nodeId(lockPath);
+      if (!now || now.dev !== mine.dev || now.ino !== mine.ino) continue;
+      try {
+        return await fn();
+      } finally {
+        try {
+          Deno.removeSync(lockPath);
+        } catch {
+          // already gone
+        }
+      }
+    } finally {
+      if (locked) await file.unlock().catch(() => {});
+      file.close();
+    }
+  }
+  throw new UnixListenError(path, `cannot get the lock ${lockPath}; try again`);
+}
+
 function octal(mode: number): string {
   return `0${mode.toString(8).padStart(3, "0")}`;
 }
@@ -307,7 +392,7 @@ function bindFailure(path: string, err: unknown): string {
   if (err instanceof Deno.errors.NotCapable) {
     return `${
       (err as Error).message
-    }; run Deno with --allow-read=${path} --allow-write=${path} --allow-net=unix:${path}`;
+    }; run Deno with --allow-read=${path},${path}.lock --allow-write=${path},${path}.lock --allow-net=unix:${path}`;
   }
   switch (errnoCode(err)) {
     case "EADDRINUSE":
@@ -378,7 +463,9 @@ function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
     if (err instanceof Deno.errors.NotCapable) {
       throw new UnixListenError(
         path,
-        `${(err as Error).message}; run Deno with --allow-read=${path} --allow-write=${path}`,
+        `${
+          (err as Error).message
+        }; run Deno with --allow-read=${path},${path}.lock --allow-write=${path},${path}.lock`,
       );
     }
     throw new UnixListenError(path, `cannot look at the path: ${errnoLine(err)}`);

@@ -235,7 +235,8 @@ Deno.test("clearStale: nothing at the path is fine", async () => {
 // The reference server and client as processes.
 
 function unixPerms(path: string): string[] {
-  return [`--allow-read=${path}`, `--allow-write=${path}`, `--allow-net=unix:${path}`];
+  const both = `${path},${path}.lock`;
+  return [`--allow-read=${both}`, `--allow-write=${both}`, `--allow-net=unix:${path}`];
 }
 
 function spawnServer(path: string, extra: string[] = [], perms: string[] = []): Deno.ChildProcess {
@@ -406,4 +407,78 @@ Deno.test("client echo --unix: [Errno 2] and [Errno 111] on stdout, exit 1", asy
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /^\[Errno 111\] Connection refused$/m);
   });
+});
+
+/**
+ * Two processes start a server on the same stale path at the same moment, `trials` times.
+ * Returns how many trials ended with both listening, and the refusals seen.
+ */
+export async function dualStartTrials(
+  trials: number,
+): Promise<{ both: number; neither: number; refusals: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dual-" });
+  const helper = new URL("./_dual_start_helper.ts", import.meta.url).pathname;
+  const spawn = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--allow-read", "--allow-write", "--allow-net", helper],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+  const sides = [spawn(), spawn()];
+  const writers = sides.map((s) => s.stdin.getWriter());
+  const readers = sides.map((s) => s.stdout.pipeThrough(new TextDecoderStream()).getReader());
+  const buffers = ["", ""];
+  const nextLine = async (i: number): Promise<string> => {
+    const deadline = Date.now() + 10_000;
+    while (!buffers[i].includes("\n")) {
+      if (Date.now() > deadline) throw new Error(`helper ${i} gave no answer in 10 s`);
+      const { value, done } = await readers[i].read();
+      if (done) throw new Error(`helper ${i} ended`);
+      buffers[i] += value;
+    }
+    const nl = buffers[i].indexOf("\n");
+    const line = buffers[i].slice(0, nl);
+    buffers[i] = buffers[i].slice(nl + 1);
+    return line;
+  };
+  let both = 0;
+  let neither = 0;
+  const refusals: string[] = [];
+  try {
+    // stale nodes: bound by python and closed without unlinking
+    const paths = Array.from({ length: trials }, (_, i) => `${dir}/s${i}`);
+    const made = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import socket,sys\nfor p in sys.argv[1:]:\n s=socket.socket(socket.AF_UNIX); s.bind(p); s.close()",
+        ...paths,
+      ],
+    }).output();
+    assert.ok(made.success, "python3 made the stale nodes");
+    for (const path of paths) {
+      const go = new TextEncoder().encode(`go ${path}\n`);
+      await Promise.all(writers.map((w) => w.write(go)));
+      const answers = await Promise.all([nextLine(0), nextLine(1)]);
+      const oks = answers.filter((a) => a.startsWith("ok "));
+      if (oks.length === 2) both++;
+      if (oks.length === 0) neither++;
+      refusals.push(...answers.filter((a) => a.startsWith("refused ")));
+    }
+  } finally {
+    for (const w of writers) await w.close().catch(() => {});
+    await Promise.all(sides.map((s) => s.status));
+    for (const r of readers) r.releaseLock();
+    await Deno.remove(dir, { recursive: true });
+  }
+  return { both, neither, refusals };
+}
+
+Deno.test("two servers started at once on one stale path: exactly one serves, the other refuses", async () => {
+  const { both, neither, refusals } = await dualStartTrials(100);
+  assert.equal(both, 0, `${both} of 100 trials ended with both listening`);
+  assert.equal(neither, 0, `${neither} of 100 trials ended with neither listening`);
+  for (const r of refusals) {
+    assert.match(r, /a live server is listening there|another server is starting at this path/);
+  }
 });
