@@ -18,9 +18,13 @@
  *   and inode), and removed at once (Deno's own removal happens only when the listener
  *   resource is dropped, after a pending accept is cancelled, possibly after the process
  *   has exited). Deno removes the bound path at that drop whatever is there, so when the
- *   node was replaced the real listener is never closed: it is unref'd and left to the
- *   process exit, and the listener handed out rejects pending and later accepts as a
- *   closed one does. The replacement is never deleted.
+ *   node was replaced, the replacement is kept under a hard link (`PATH.keep-PID`) while
+ *   the real listener closes, and linked back at the path once Deno has removed it (never
+ *   over anything new); so a replacement survives both `close()` and the end of a process
+ *   that uses this as a library. Without write access beside the path the real listener
+ *   is left open (unref'd) instead, which is safe when the process ends with `Deno.exit`
+ *   (as the CLI does). The listener handed out rejects pending and later accepts as a
+ *   closed one does.
  *
  * Every error is a {@linkcode UnixListenError} whose message starts with the path.
  * A mode needs Deno's `--allow-sys` (Deno 2.9 checks sys access "umask" but does not accept
@@ -264,9 +268,14 @@ export async function listenUnix(
     if (now === undefined) result = "gone";
     else if (now.dev === node.dev && now.ino === node.ino) result = "removed";
     else result = "replaced";
-    // Deno removes the bound path when the listener resource is dropped, whatever is there:
-    // only let that happen when the node is ours (or gone).
-    guarded.shut(result !== "replaced");
+    // Deno removes the bound path when the listener resource is dropped, whatever is there
+    // (on close, and at the end of the process for one never closed): when the node is
+    // another's, it is kept under a second name meanwhile and put back.
+    if (result === "replaced") {
+      closeKeeping(path, now!, guarded);
+      return result;
+    }
+    guarded.shut(true);
     if (result === "removed") {
       // The drop happens once a pending accept has been cancelled, which may be after the
       // process has exited: remove the node now, if it is still ours.
@@ -359,6 +368,73 @@ export async function withPathLock<T>(path: string, fn: () => Promise<T> | T): P
     }
   }
   throw new UnixListenError(path, `cannot get the lock ${lockPath}; try again`);
+}
+
+/** How long a replaced node may take to be put back after the listener is closed, in ms. */
+const RESTORE_MS = 2000;
+
+/**
+ * Closes the real listener of a server whose node was replaced, without losing the
+ * replacement: a hard link keeps the replacement's inode under `PATH.keep-PID`; once Deno
+ * has removed the path (at once, or when the pending accept has been cancelled) the link
+ * is put back at the path (never over anything that appeared there meanwhile) and the
+ * extra name removed. When the link cannot be made (no write access beside the path), the
+ * listener is left open (unref'd) instead, as before: safe under `Deno.exit`, which drops
+ * nothing.
+ */
+function closeKeeping(path: string, replacement: NodeId, guarded: GuardedListener): void {
+  const keep = `${path}.keep-${Deno.pid}`;
+  try {
+    Deno.linkSync(path, keep);
+    const kept = nodeId(keep);
+    if (!kept || kept.dev !== replacement.dev || kept.ino !== replacement.ino) {
+      throw new Error("the node changed while keeping it");
+    }
+  } catch {
+    try {
+      const kept = nodeId(keep);
+      if (kept && kept.dev === replacement.dev && kept.ino === replacement.ino) {
+        Deno.removeSync(keep);
+      }
+    } catch {
+      // nothing to undo
+    }
+    guarded.shut(false);
+    return;
+  }
+  guarded.shut(true);
+  const putBack = (): boolean => {
+    const at = nodeId(path);
+    if (at && at.dev === replacement.dev && at.ino === replacement.ino) return false; // not yet
+    if (!at) {
+      try {
+        Deno.linkSync(keep, path);
+      } catch {
+        // something appeared at the path meanwhile: it is not ours to replace
+      }
+    }
+    try {
+      Deno.removeSync(keep);
+    } catch {
+      // gone
+    }
+    return true;
+  };
+  if (putBack()) return;
+  const until = Date.now() + RESTORE_MS;
+  const poll = () => {
+    if (putBack()) return;
+    if (Date.now() < until) setTimeout(poll, 5);
+    else {
+      // Deno has not removed it: the replacement is still at the path; drop the extra name
+      try {
+        Deno.removeSync(keep);
+      } catch {
+        // gone
+      }
+    }
+  };
+  setTimeout(poll, 0);
 }
 
 function octal(mode: number): string {

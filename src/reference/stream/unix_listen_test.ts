@@ -482,3 +482,73 @@ Deno.test("two servers started at once on one stale path: exactly one serves, th
     assert.match(r, /a live server is listening there|another server is starting at this path/);
   }
 });
+
+Deno.test("library close(): a node that replaced ours survives the process exit (no Deno.exit)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-keep-" });
+  const path = `${dir}/s`;
+  const lib = new URL("./unix_listen.ts", import.meta.url).href;
+  // The library user: listens, lets another server replace the node (it waits for the
+  // word on stdin), closes, and ends without Deno.exit: its runtime then drops its resources.
+  const script = `
+    import { listenUnix } from "${lib}";
+    const server = await listenUnix(${JSON.stringify(path)});
+    const accepting = server.listener.accept().catch(() => {});
+    console.log("listening");
+    for await (const _ of Deno.stdin.readable) break;
+    console.log(server.close());
+    await accepting;
+  `;
+  const user = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const out = user.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let replacement: Deno.ChildProcess | undefined;
+  try {
+    assert.match((await out.read()).value ?? "", /listening/);
+    // the replacement: a live server that removed our node and bound its own
+    replacement = new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import os,socket,sys\np=sys.argv[1]\nos.unlink(p)\ns=socket.socket(socket.AF_UNIX)\ns.bind(p)\ns.listen()\nprint('up', flush=True)\nwhile True:\n c,_=s.accept(); c.sendall(b'replacement'); c.close()",
+        path,
+      ],
+      stdout: "piped",
+    }).spawn();
+    const up = replacement.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await up.read()).value ?? "", /up/);
+    up.releaseLock();
+    const node = Deno.lstatSync(path);
+    const w = user.stdin.getWriter();
+    await w.write(new TextEncoder().encode("go\n"));
+    await w.close();
+    let said = "";
+    for (;;) {
+      const { value, done } = await out.read();
+      if (done) break;
+      said += value;
+    }
+    const status = await user.status;
+    assert.equal(status.code, 0);
+    assert.match(said, /replaced/);
+    // after the exit: the replacement's node is still there, the same one, and serves
+    const now = Deno.lstatSync(path);
+    assert.deepEqual([now.dev, now.ino], [node.dev, node.ino], "the replacement's node is intact");
+    const conn = await connect({ transport: "unix", path }, 2000);
+    assert.equal(new TextDecoder().decode(await readExactly(conn, 11, 2000)), "replacement");
+    closeQuietly(conn);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s"], "nothing else left");
+  } finally {
+    out.releaseLock();
+    try {
+      replacement?.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+    await replacement?.status;
+    await replacement?.stdout.cancel().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
