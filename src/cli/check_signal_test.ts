@@ -16,7 +16,7 @@ import { CLI_PERMISSIONS, ROOT } from "../testdata/run_cli.ts";
 const cli = `${ROOT}src/cli/main.ts`;
 
 /** Every process descended from `pid` (by parent links), `pid` excluded. */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const all = processes();
   const found = new Set([pid]);
   for (let grew = true; grew;) {
@@ -33,7 +33,7 @@ function descendants(pid: number): number[] {
 }
 
 /** The network namespace inode of `pid`, or undefined when it is gone. */
-function netnsOf(pid: number): number | undefined {
+export function netnsOf(pid: number): number | undefined {
   try {
     const out = new Deno.Command("stat", {
       args: ["-L", "-c", "%i", `/proc/${pid}/ns/net`],
@@ -55,7 +55,8 @@ function mentioning(marker: string): string[] {
   );
 }
 
-interface SignalRun {
+/** What {@linkcode signalled} saw. */
+export interface SignalRun {
   code: number;
   stdout: string;
   json: Record<string, unknown> | undefined;
@@ -69,7 +70,7 @@ interface SignalRun {
  * Starts `check ARGS` with a private TMPDIR, waits until `ready(stderr, pid)` says the run is
  * in the middle of things, sends `signal`, and collects what came out.
  */
-async function signalled(
+export async function signalled(
   args: string[],
   signal: Deno.Signal,
   ready: (stderr: string, pid: number) => boolean,
@@ -129,9 +130,25 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-/** Asserts that nothing the run started is left, then removes the private TMPDIR. */
-async function assertNothingLeft(run: SignalRun): Promise<void> {
-  // A torn-down process may take a moment to be reaped; bounded.
+/** What a signalled run left: each list empty when nothing was left. */
+export interface Leftovers {
+  /** Processes the run had started that still run. */
+  processes: number[];
+  /** Processes whose command line mentions the run's TMPDIR. */
+  mentioning: string[];
+  /** Entries left in the run's TMPDIR (temp dirs, socket files). */
+  files: string[];
+  /** Unix sockets still bound under the run's TMPDIR. */
+  sockets: string[];
+  /** Network namespaces the run had made that still exist. */
+  namespaces: number[];
+}
+
+/**
+ * What the run left, after a bounded wait for its processes to be reaped; then kills any
+ * such process and removes the private TMPDIR.
+ */
+export async function whatIsLeft(run: SignalRun): Promise<Leftovers> {
   let alive: number[] = [];
   for (let i = 0; i < 20; i++) {
     const live = new Set(processes().filter((p) => p.state !== "Z").map((p) => p.pid));
@@ -139,7 +156,7 @@ async function assertNothingLeft(run: SignalRun): Promise<void> {
     if (alive.length === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const leftFiles = [...Deno.readDirSync(run.tmp)].map((e) => e.name);
+  const files = [...walk(run.tmp)];
   const sockets = readProc("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/)[7])
     .filter((p) => p?.startsWith(`${run.tmp}/`));
   const mention = mentioning(run.tmp);
@@ -152,14 +169,19 @@ async function assertNothingLeft(run: SignalRun): Promise<void> {
       // gone
     }
   }
-  const leftTree = leftFiles.length ? [...walk(run.tmp)] : [];
   await Deno.remove(run.tmp, { recursive: true }).catch(() => {});
-  const context = ` (exit ${run.code}; left ${leftTree.join(", ")}; stdout:\n${run.stdout})`;
-  assert.deepEqual(alive, [], "no process the run started is left" + context);
-  assert.deepEqual(mention, [], "no process mentions the run's temp dir");
-  assert.deepEqual(leftFiles, [], "no temp dir or socket file is left" + context);
-  assert.deepEqual(sockets, [], "no Unix socket is still bound under the run's temp dir");
-  assert.deepEqual(namespaces, [], "no network namespace is left");
+  return { processes: alive, mentioning: mention, files, sockets, namespaces };
+}
+
+/** Asserts that nothing the run started is left (and removes the private TMPDIR). */
+async function assertNothingLeft(run: SignalRun): Promise<void> {
+  const left = await whatIsLeft(run);
+  const context = ` (exit ${run.code}; stdout:\n${run.stdout})`;
+  assert.deepEqual(left.processes, [], "no process the run started is left" + context);
+  assert.deepEqual(left.mentioning, [], "no process mentions the run's temp dir");
+  assert.deepEqual(left.files, [], "no temp dir or socket file is left" + context);
+  assert.deepEqual(left.sockets, [], "no Unix socket is still bound under the run's temp dir");
+  assert.deepEqual(left.namespaces, [], "no network namespace is left");
 }
 
 for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {

@@ -146,7 +146,7 @@ export class UnixDatagramError extends Error {
  */
 export async function bindUnixDatagram(
   path: string,
-): Promise<{ socket: Deno.DatagramConn; release(): boolean }> {
+): Promise<{ socket: Deno.DatagramConn; release(): boolean; owns(): boolean }> {
   const bytes = new TextEncoder().encode(path).length;
   if (bytes > MAX_UNIX_PATH) {
     throw new UnixDatagramError(
@@ -161,7 +161,7 @@ export async function bindUnixDatagram(
 
 async function bindChecked(
   path: string,
-): Promise<{ socket: Deno.DatagramConn; release(): boolean }> {
+): Promise<{ socket: Deno.DatagramConn; release(): boolean; owns(): boolean }> {
   let info: Deno.FileInfo | undefined;
   try {
     info = Deno.lstatSync(path);
@@ -201,11 +201,26 @@ async function bindChecked(
     }
     Deno.removeSync(path);
   }
+  return bindFresh(path);
+}
+
+/** Binds at `path` (nothing is there) and returns the socket and its owner-checked release. */
+function bindFresh(
+  path: string,
+): { socket: Deno.DatagramConn; release(): boolean; owns(): boolean } {
   const socket = openDatagram({ transport: "unixgram", path });
   const node = Deno.lstatSync(path);
   let released = false;
   return {
     socket,
+    owns() {
+      try {
+        const now = Deno.lstatSync(path);
+        return now.isSocket === true && now.dev === node.dev && now.ino === node.ino;
+      } catch {
+        return false;
+      }
+    },
     release() {
       if (released) return false;
       released = true;
@@ -245,8 +260,9 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
   const { listen } = opts;
   let socket: Deno.DatagramConn;
   let release = () => false;
+  let owns = () => false;
   if (listen.transport === "unixgram") {
-    ({ socket, release } = await bindUnixDatagram(listen.path));
+    ({ socket, release, owns } = await bindUnixDatagram(listen.path));
     print(`starting up on ${listen.path}`);
   } else {
     socket = openDatagram(listen);
@@ -337,25 +353,37 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
 
   const rotate = async (old: Deno.DatagramConn) => {
     const path = (listen as { path: string }).path;
-    let fresh: { socket: Deno.DatagramConn; release(): boolean };
+    let fresh: ReturnType<typeof bindFresh>;
     try {
-      // The node is removed only if it is still this server's, then bound afresh.
-      if (!release()) throw new Error("the socket node is no longer this server's");
-      fresh = await bindUnixDatagram(path);
+      fresh = await withPathLock(path, async () => {
+        // Deno can neither receive on the old socket while its stuck send is pending nor
+        // cancel that send, so the old socket is closed, which ends the send. What other
+        // clients had queued on it (net.unix.max_dgram_qlen datagrams at most) is lost, as
+        // datagrams may be. Deno removes the path when it drops the socket (at once, or
+        // once the send is cancelled): wait for that (bounded), then bind afresh. Sends in
+        // those few milliseconds find no node.
+        retired.add(old);
+        open.delete(old);
+        closeQuietly(old);
+        for (let i = 0; i < 40 && owns(); i++) await new Promise((r) => setTimeout(r, 5));
+        if (owns()) release();
+        try {
+          Deno.lstatSync(path);
+          throw new Error("another node is at the path now; not replacing it");
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+        return bindFresh(path);
+      });
     } catch (err) {
       log(`dgram: cannot replace the stalled socket at ${path}: ${(err as Error).message}`);
       return;
     }
     current = fresh.socket;
     release = fresh.release;
+    owns = fresh.owns;
     open.add(current);
     serve(current);
-    // Deno can neither receive on the old socket while its stuck send is pending nor cancel
-    // that send, so the old socket closes now, which ends the send. What other clients had
-    // queued on it (net.unix.max_dgram_qlen datagrams at most) is lost, as datagrams may be.
-    retired.add(old);
-    open.delete(old);
-    closeQuietly(old);
   };
 
   serve(socket);

@@ -78,7 +78,7 @@ Deno.test("startupLine: the host as given, or as bound for wildcards and port 0"
  * A reset storm: `perSecond` clients a second, each connecting and resetting at once
  * (SO_LINGER 0), for `seconds`. Many reset before the server accepts them.
  */
-function resetStorm(port: number, perSecond: number, seconds: number): Deno.ChildProcess {
+export function resetStorm(port: number, perSecond: number, seconds: number): Deno.ChildProcess {
   const script = `
 import socket, struct, sys, time
 port, rate, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
@@ -103,10 +103,14 @@ print(n)
   }).spawn();
 }
 
-/** Round trips of one byte on fresh connections while `busy` runs, in ms. */
+/**
+ * Round trips on fresh connections while `busy` runs, in ms: connect, send `payload` (one
+ * byte by default), half-close, read to the end.
+ */
 export async function roundTrips(
   addr: { transport: "tcp"; hostname: string; port: number },
   busy: Promise<unknown>,
+  payload: Uint8Array = new Uint8Array([0x61]),
 ): Promise<number[]> {
   let done = false;
   busy.finally(() => (done = true));
@@ -115,7 +119,7 @@ export async function roundTrips(
     const t0 = performance.now();
     const conn = await connect(addr, 5000);
     try {
-      await writeAll(conn, new Uint8Array([0x61]), 5000);
+      await writeAll(conn, payload, 5000);
       await conn.closeWrite();
       await readUntilEof(conn, { timeoutMs: 5000 });
     } finally {
