@@ -220,7 +220,8 @@ export async function checkMain(args: string[]): Promise<number> {
       }
       caught = sig;
       progress.done();
-      say(`\ninterrupted (${sig}): tearing down targets and writing the partial report`);
+      const by = sig === "SIGINT" ? "" : ` by ${sig}`;
+      say(`\ninterrupted${by}: tearing down targets and writing the partial report`);
       controller.abort();
     };
     Deno.addSignalListener(sig, listener);

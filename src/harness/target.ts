@@ -31,7 +31,7 @@
 
 import { TargetError } from "../case/verdict.ts";
 import { substitute, type Target } from "./manifest.ts";
-import { commandLine, markedProcesses, readProc, sessionMembers } from "../net/proc.ts";
+import { commandLine, markedProcesses, processes, readProc } from "../net/proc.ts";
 import {
   closeQuietly,
   concat,
@@ -444,9 +444,13 @@ export class Instance {
    * ```
    */
   leftovers(): number[] {
-    if (this.pid === undefined) return [];
-    const found = new Set(sessionMembers(this.pid));
-    if (this.marker) { for (const pid of markedProcesses(this.marker)) found.add(pid); }
+    const sid = this.pid;
+    if (sid === undefined) return [];
+    const all = processes();
+    const found = new Set(
+      all.filter((p) => p.session === sid && p.state !== "Z").map((p) => p.pid),
+    );
+    if (this.marker) { for (const pid of markedProcesses(this.marker, all)) found.add(pid); }
     return [...found];
   }
 

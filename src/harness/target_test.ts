@@ -234,3 +234,13 @@ Deno.test("a readiness ERROR shows the command and the tails of stdout and stder
     assert.match(err.stderrTail, /err-line/);
   });
 });
+
+Deno.test("inheritEnv must be a list of variable names; the file and field are named", () => {
+  for (const bad of ["PATH", ["1X"], ["A=B"], [3]]) {
+    assert.throws(
+      () => target(["true"], { inheritEnv: bad }),
+      /inline\.json: field 'inheritEnv': must be a list of environment variable names/,
+    );
+  }
+  assert.deepEqual(target(["true"], { inheritEnv: ["DENO_DIR"] }).inheritEnv, ["DENO_DIR"]);
+});

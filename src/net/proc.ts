@@ -134,7 +134,7 @@ export function sessionMembers(sid: number): number[] {
  * markedProcesses("SOCKSPEC_INSTANCE=1234-1-ab12cd"); // [] when none runs
  * ```
  */
-export function markedProcesses(marker: string): number[] {
+export function markedProcesses(marker: string, all: ProcStat[] = processes()): number[] {
   const found: number[] = [];
   if (direct !== false) {
     try {
@@ -169,7 +169,7 @@ export function markedProcesses(marker: string): number[] {
       if (m) found.push(Number(m[1]));
     }
   }
-  const live = new Set(processes().filter((p) => p.state !== "Z").map((p) => p.pid));
+  const live = new Set(all.filter((p) => p.state !== "Z").map((p) => p.pid));
   return found.filter((pid) => pid !== Deno.pid && live.has(pid));
 }
 
