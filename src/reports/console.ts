@@ -306,7 +306,9 @@ export function escapeControls(text: string, opts: { newlines?: boolean } = {}):
   });
 }
 
+// deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+// deno-lint-ignore no-control-regex
 const CONTROLS_AND_NEWLINES = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 /** A copy of `value` with {@linkcode escapeControls} applied to every string (keys too). */

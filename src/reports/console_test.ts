@@ -87,7 +87,9 @@ function hostileReport() {
 
 /** Our own colour codes (SGR) removed, what control characters are left. */
 function controls(text: string): string[] {
+  // deno-lint-ignore no-control-regex
   return [...text.replace(/\x1b\[[0-9;]*m/g, "")].filter((c) =>
+    // deno-lint-ignore no-control-regex
     /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(c)
   );
 }

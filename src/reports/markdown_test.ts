@@ -86,6 +86,7 @@ Deno.test("Markdown: control bytes from a target are escaped, never written raw"
   }
   const md = markdownReport(report);
   const raw = [...md].filter((c) =>
+    // deno-lint-ignore no-control-regex
     /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(c)
   );
   assert.deepEqual(raw, []);
