@@ -84,10 +84,13 @@ export const READY_LINE_MAX = 4096;
  */
 export class StartError extends TargetError {
   /**
-   * @param message what happened and what to do
-   * @param argv the command as started
-   * @param stdoutTail the end of its stdout
-   * @param stderrTail the end of its stderr
+   * A failed start of the command `argv`, with the ends of its output.
+   *
+   * @example
+   * ```ts
+   * import { StartError } from "./target.ts";
+   * throw new StartError("target 'x' did not become ready", ["python3", "x.py"], "", "boom\n");
+   * ```
    */
   constructor(
     message: string,
