@@ -269,7 +269,13 @@ export class Progress {
 
   #write(text: string): void {
     if (this.#opts.write) this.#opts.write(text);
-    else Deno.stderr.writeSync(new TextEncoder().encode(text));
+    else {
+      try {
+        Deno.stderr.writeSync(new TextEncoder().encode(text));
+      } catch {
+        // stderr is gone (the terminal closed: SIGHUP); the run and its reports go on
+      }
+    }
   }
 }
 
