@@ -219,3 +219,55 @@ Deno.test({
     assert.deepEqual(run.json?.interruption, { signal: "SIGTERM", exitCode: 143 });
   },
 });
+
+Deno.test("SIGHUP after the terminal is gone (stdout and stderr closed): reports still written, exit 129", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "sockspec-sigtest-" });
+  const json = `${tmp}/report.json`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...CLI_PERMISSIONS,
+      cli,
+      "check",
+      "--target",
+      "fixtures/targets/python-echo-unix.json",
+      "--report",
+      `json=${json}`,
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { TMPDIR: tmp, NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const deadline = Date.now() + 30_000;
+  while (!/\[2\//.test(seen) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  // the terminal goes away: both pipes are closed on the reading side
+  await reader.cancel();
+  await child.stdout.cancel();
+  child.kill("SIGHUP");
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const status = await child.status;
+  clearTimeout(killer);
+  const report = JSON.parse(await Deno.readTextFile(json).catch(() => "null"));
+  await Deno.remove(json).catch(() => {});
+  const left = await whatIsLeft({
+    code: status.code,
+    stdout: "",
+    json: report,
+    children: [],
+    namespaces: [],
+    tmp,
+  });
+  assert.deepEqual(left.files, [], "no temp dir or socket file is left");
+  assert.deepEqual(left.mentioning, [], "no target process is left");
+  assert.equal(status.code, 129);
+  assert.deepEqual(report?.interruption, { signal: "SIGHUP", exitCode: 129 });
+});
