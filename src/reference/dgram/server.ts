@@ -365,8 +365,12 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
         retired.add(old);
         open.delete(old);
         closeQuietly(old);
-        for (let i = 0; i < 40 && owns(); i++) await new Promise((r) => setTimeout(r, 5));
+        for (let i = 0; i < 40 && owns() && !closing; i++) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
         if (owns()) release();
+        // closed meanwhile: nothing is bound again, so nothing outlives the server
+        if (closing) throw new Error("the server is closing");
         try {
           Deno.lstatSync(path);
           throw new Error("another node is at the path now; not replacing it");
@@ -376,7 +380,15 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
         return bindFresh(path);
       });
     } catch (err) {
-      log(`dgram: cannot replace the stalled socket at ${path}: ${(err as Error).message}`);
+      if (!closing) {
+        log(`dgram: cannot replace the stalled socket at ${path}: ${(err as Error).message}`);
+      }
+      return;
+    }
+    if (closing) {
+      // closed while the lock was being released: this socket is not served either
+      closeQuietly(fresh.socket);
+      fresh.release();
       return;
     }
     current = fresh.socket;
