@@ -260,9 +260,8 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
   const { listen } = opts;
   let socket: Deno.DatagramConn;
   let release = () => false;
-  let owns = () => false;
   if (listen.transport === "unixgram") {
-    ({ socket, release, owns } = await bindUnixDatagram(listen.path));
+    ({ socket, release } = await bindUnixDatagram(listen.path));
     print(`starting up on ${listen.path}`);
   } else {
     socket = openDatagram(listen);
@@ -355,28 +354,18 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
     const path = (listen as { path: string }).path;
     let fresh: ReturnType<typeof bindFresh>;
     try {
-      fresh = await withPathLock(path, async () => {
+      fresh = await withPathLock(path, () => {
         // Deno can neither receive on the old socket while its stuck send is pending nor
         // cancel that send, so the old socket is closed, which ends the send. What other
         // clients had queued on it (net.unix.max_dgram_qlen datagrams at most) is lost, as
-        // datagrams may be. Deno removes the path when it drops the socket (at once, or
-        // once the send is cancelled): wait for that (bounded), then bind afresh. Sends in
-        // those few milliseconds find no node.
+        // datagrams may be. Then the node is removed (only if it is still this server's)
+        // and bound afresh in one synchronous step: a client's send finds no node for a few
+        // microseconds at most.
         retired.add(old);
         open.delete(old);
         closeQuietly(old);
-        for (let i = 0; i < 40 && owns() && !closing; i++) {
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        if (owns()) release();
-        // closed meanwhile: nothing is bound again, so nothing outlives the server
         if (closing) throw new Error("the server is closing");
-        try {
-          Deno.lstatSync(path);
-          throw new Error("another node is at the path now; not replacing it");
-        } catch (err) {
-          if (!(err instanceof Deno.errors.NotFound)) throw err;
-        }
+        if (!release()) throw new Error("the socket node is no longer this server's");
         return bindFresh(path);
       });
     } catch (err) {
@@ -393,7 +382,6 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
     }
     current = fresh.socket;
     release = fresh.release;
-    owns = fresh.owns;
     open.add(current);
     serve(current);
   };

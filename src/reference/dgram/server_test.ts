@@ -152,3 +152,35 @@ Deno.test("Unix datagram: a bound client that never reads its answers delays no 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Unix datagram: close() leaves a node that replaced its own intact", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgkeep-" });
+  const path = `${dir}/s`;
+  const server = await serveDgram({ listen: { transport: "unixgram", path }, log: () => {} });
+  // another server takes the path over: removes the node and binds its own
+  const other = new Deno.Command("python3", {
+    args: [
+      "-c",
+      "import os,socket,sys\np=sys.argv[1]\nos.unlink(p)\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(p)\nprint('up', flush=True)\nsys.stdin.read()",
+      path,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  try {
+    const up = other.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await up.read()).value ?? "", /up/);
+    up.releaseLock();
+    const node = Deno.lstatSync(path);
+    await server.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const now = Deno.lstatSync(path);
+    assert.deepEqual([now.dev, now.ino], [node.dev, node.ino], "the replacement's node is intact");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s"], "nothing else left");
+  } finally {
+    await other.stdin.close().catch(() => {});
+    await other.status;
+    await other.stdout.cancel().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
