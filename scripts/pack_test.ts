@@ -29,20 +29,23 @@ function sh(line: string, cwd: string, timeoutMs = 120_000) {
  * and the JSON schemas (the manifest validator imports the manifest schema; reports and
  * users' manifests name them).
  */
+/** Files under fixtures/ that sockspec runs: the C baseline and the multicast observer. */
+const RUNTIME_FIXTURES = ["fixtures/c/echo_server.c", "fixtures/python/mcast_observer.py"];
+
 function assertRuntimeOnly(files: string[], what: string): void {
   const bad = files.filter((f) =>
     f.endsWith("_test.ts") || f.startsWith(".ci/") || f.startsWith("docs/") ||
     f.startsWith("src/testdata/") || f.startsWith("examples/") || f.startsWith("scripts/") ||
     (f.startsWith("schemas/") && !f.endsWith(".schema.json")) || f.startsWith("expectations/") ||
     f.endsWith(".png") ||
-    (f.startsWith("fixtures/") && f !== "fixtures/c/echo_server.c") || f.startsWith(".git")
+    (f.startsWith("fixtures/") && !RUNTIME_FIXTURES.includes(f)) || f.startsWith(".git")
   );
   assert.deepEqual(bad, [], `${what} carries files that do not run`);
   const needs = [
     "mod.ts",
     "deno.json",
     "src/cli/main.ts",
-    "fixtures/c/echo_server.c",
+    ...RUNTIME_FIXTURES,
     "schemas/manifest.schema.json",
   ];
   for (const need of needs) {

@@ -27,8 +27,22 @@ export const SPEC_GROUP = "224.3.29.71";
 export const SPEC_PORT = 10000;
 
 /** The observer program (python3), run on host C. */
-export const OBSERVER_PATH: string =
-  new URL("../../fixtures/python/mcast_observer.py", import.meta.url).pathname;
+const OBSERVER_URL = new URL("../../fixtures/python/mcast_observer.py", import.meta.url);
+
+/** The observer's file, for tests in this checkout. */
+export const OBSERVER_PATH: string = OBSERVER_URL.pathname;
+
+/**
+ * The observer's source: the cases run it as `python3 -c SOURCE`, so it works wherever
+ * sockspec was loaded from (a checkout, the npm package, a URL).
+ */
+async function observerSource(): Promise<string> {
+  const res = await fetch(OBSERVER_URL);
+  if (!res.ok) {
+    throw new Error(`cannot load the multicast observer from ${OBSERVER_URL}: ${res.status}`);
+  }
+  return await res.text();
+}
 
 /** A packet the observer captured on host C's link. */
 export interface Packet {
@@ -155,7 +169,8 @@ function senderArgv(ctx: CaseContext, group: string, port: number, tmp: string):
 async function startObserver(ctx: CaseContext, lan: Lan, port: number) {
   const argv = lan.hosts.c.ns.wrap([
     "python3",
-    OBSERVER_PATH,
+    "-c",
+    await observerSource(),
     "eth0",
     String(port),
     String((ctx.timeoutMs + 4000) / 1000),

@@ -67,6 +67,36 @@ async function denoForProbeUser(dir: string, env: Record<string, string>): Promi
   return copy;
 }
 
+/**
+ * The npm packages of the lockfile (ajv and what it depends on, ajv-formats, yaml), copied
+ * from this user's Deno cache into uid 65534's, so the probe user needs no network.
+ */
+async function shareNpmCache(cache: string): Promise<void> {
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  const from = `${JSON.parse(new TextDecoder().decode(info.stdout)).npmCache}/registry.npmjs.org`;
+  const to = `${cache}/npm/registry.npmjs.org`;
+  await Deno.mkdir(to, { recursive: true });
+  for (const pkg of AJV_PACKAGES) {
+    const cp = await new Deno.Command("cp", { args: ["-a", `${from}/${pkg}`, `${to}/`] }).output();
+    assert.ok(cp.success, `cannot copy ${from}/${pkg}: ${new TextDecoder().decode(cp.stderr)}`);
+  }
+  const own = await new Deno.Command("chown", {
+    args: ["-R", `${PROBE_UID}:${PROBE_UID}`, `${cache}/npm`],
+  }).output();
+  assert.ok(own.success, `cannot chown ${cache}/npm`);
+}
+
+/** The packages of deno.lock (the lockfile makes Deno fetch every one of them). */
+const AJV_PACKAGES = [
+  "ajv",
+  "ajv-formats",
+  "fast-deep-equal",
+  "fast-uri",
+  "json-schema-traverse",
+  "require-from-string",
+  "yaml",
+];
+
 /** The sources as uid 65534 can read them: the repo itself, or a copy in `dir`. */
 async function sourcesForProbeUser(
   dir: string,
@@ -91,8 +121,11 @@ async function sourcesForProbeUser(
       else if (e.isFile) await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
     }
   };
-  for (const sub of ["src", "conformance"]) await walk(`${ROOT}/${sub}`, `${copy}/${sub}`);
+  for (const sub of ["src", "conformance", "schemas"]) {
+    await walk(`${ROOT}/${sub}`, `${copy}/${sub}`);
+  }
   await Deno.copyFile(`${ROOT}/deno.json`, `${copy}/deno.json`);
+  await Deno.copyFile(`${ROOT}/deno.lock`, `${copy}/deno.lock`);
   await new Deno.Command("chmod", { args: ["-R", "a+rX", copy] }).output();
   const check = await runAs([...list, "--list", "uds/perm"], { cwd: copy, env });
   assert.equal(check.code, 0, `uid ${PROBE_UID} cannot run the copied sources: ${check.text}`);
@@ -119,6 +152,7 @@ Deno.test({
         DENO_DIR: cache,
         NO_COLOR: "1",
       };
+      await shareNpmCache(cache);
       const deno = await denoForProbeUser(work, env);
       const repo = await sourcesForProbeUser(work, deno, env);
       const report = `${tmp}/report.json`;

@@ -6,8 +6,10 @@
  * (`--report FORMAT=FILE`: junit, json, markdown, html).
  *
  * Exit codes: 0 when nothing fails the run, 1 on a conformance failure (or an unexpected
- * result under `--expect`), 2 on a usage, manifest or harness error, 130 when interrupted
- * (the partial report is still printed and every report file is still written).
+ * result under `--expect`), 2 on a usage, manifest or harness error, 130, 143 or 129 when
+ * interrupted by SIGINT, SIGTERM or SIGHUP (every target is torn down first, the partial
+ * report is still printed, every report file is still written, and the JSON report records
+ * the signal and the exit code).
  *
  * @example
  * ```ts
@@ -91,8 +93,9 @@ unexpected passes, and in parentheses SHOULD failures not counted and INFO value
 differ from SPEC), so it accounts for every result.
 
 Exit: 0 all MUST cases pass (or every result is as expected), 1 a conformance failure or
-an unexpected result, 2 a usage, manifest or harness error, 130 interrupted (Ctrl-C; the
-partial report is still printed and every report file is still written).`;
+an unexpected result, 2 a usage, manifest or harness error, 130/143/129 interrupted by
+SIGINT (Ctrl-C), SIGTERM or SIGHUP (targets are torn down, the partial report is still
+printed and every report file is still written).`;
 
 /**
  * Runs `sockspec check ARGS` and resolves with the exit code.
@@ -212,15 +215,25 @@ export async function checkMain(args: string[]): Promise<number> {
   await checkReportFiles(specs);
 
   const controller = new AbortController();
-  const onInterrupt = () => {
-    if (controller.signal.aborted) {
-      console.error("still tearing down targets and writing the partial report; please wait");
-      return;
-    }
-    progress.done();
-    console.error("\ninterrupted: tearing down targets and writing the partial report");
-    controller.abort();
-  };
+  // SIGINT (Ctrl-C), SIGTERM (CI cancel and timeout, `timeout`, kill) and SIGHUP (the
+  // terminal went away) all stop the run the same way: every target and namespace is torn
+  // down, the partial report is printed and written, and the exit code is 128 + the signal.
+  let caught: InterruptSignal | undefined;
+  const listeners = INTERRUPT_SIGNALS.map((sig) => {
+    const listener = () => {
+      if (controller.signal.aborted) {
+        say("still tearing down targets and writing the partial report; please wait");
+        return;
+      }
+      caught = sig;
+      progress.done();
+      const by = sig === "SIGINT" ? "" : ` by ${sig}`;
+      say(`\ninterrupted${by}: tearing down targets and writing the partial report`);
+      controller.abort();
+    };
+    Deno.addSignalListener(sig, listener);
+    return [sig, listener] as const;
+  });
   const total = plan.reduce((n, cases) => n + cases.length, 0);
   const progress = new Progress({
     total,
@@ -229,7 +242,6 @@ export async function checkMain(args: string[]): Promise<number> {
   });
   const out = toStdout ? Deno.stderr : Deno.stdout;
   const color = out.isTerminal() && !Deno.env.get("NO_COLOR");
-  Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     let report: RunReport;
     console.error(`seed ${seed} (re-run with --seed ${seed} for the same payloads)`);
@@ -251,6 +263,10 @@ export async function checkMain(args: string[]): Promise<number> {
     } finally {
       progress.done();
     }
+    if (report.interrupted) {
+      const signal = caught ?? "SIGINT";
+      report.interruption = { signal, exitCode: INTERRUPT_EXIT[signal] };
+    }
     applyExpectations(report, expectFiles);
     if ((flakyFiles.length || repeat > 1) && !report.interrupted) {
       // A result that differs from its record is re-run to tell noise from a change; a case
@@ -271,16 +287,36 @@ export async function checkMain(args: string[]): Promise<number> {
           console.error(`re-run ${run}/${of}: ${target.name} ${c.id}`),
       });
     }
-    (toStdout ? console.error : console.log)(
-      consoleReport(report, { color, verbose: values.verbose }),
-    );
+    // After SIGHUP the terminal may be gone: the report files are written all the same.
+    try {
+      (toStdout ? console.error : console.log)(
+        consoleReport(report, { color, verbose: values.verbose }),
+      );
+    } catch {
+      // stdout or stderr is closed
+    }
     const errors = await writeReports(report, specs);
-    for (const e of errors) console.error(`sockspec check: ${e}`);
-    if (report.interrupted) return 130;
+    for (const e of errors) say(`sockspec check: ${e}`);
+    if (report.interruption) return report.interruption.exitCode;
     if (errors.length) return 2;
     return summarize(report).exitCode;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const [sig, listener] of listeners) Deno.removeSignalListener(sig, listener);
+  }
+}
+
+/** The signals that interrupt a run. */
+const INTERRUPT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+type InterruptSignal = typeof INTERRUPT_SIGNALS[number];
+/** The exit code for each: 128 + the signal number, as a shell reports a death by it. */
+const INTERRUPT_EXIT: Record<InterruptSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/** A line on stderr that never throws (after SIGHUP the terminal may be gone). */
+function say(text: string): void {
+  try {
+    console.error(text);
+  } catch {
+    // stderr is closed
   }
 }
 

@@ -46,8 +46,9 @@ Options:
                     NaN and infinities {"float": "nan"|"inf"|"-inf"}; a short record
                     gets {"error": ..., "hex": ...}
   --transcript      print the tutorial's server transcript
-  --timeout MS      longest wait for the rest of a record, and for the peer to close
-                    after it (default 5000)
+  --timeout MS      the whole record must arrive within MS of the connection (a record
+                    trickled or stalled past it is cut off), and the peer must close
+                    within MS after it (default 5000)
   --mode OCTAL      give the Unix socket node this mode
   --help            show this help
 

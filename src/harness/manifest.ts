@@ -141,6 +141,11 @@ export interface Target {
   env: Record<string, string>;
   /** Files (relative name → text with placeholders) written into `{tmp}` before each start. */
   files: Record<string, string>;
+  /**
+   * Names of the caller's environment variables a started target also gets (it starts
+   * with PATH, HOME, LANG and its TMPDIR only; see target.ts `targetEnvironment`).
+   */
+  inheritEnv?: string[];
   /** Working directory, with placeholders; default `{tmp}`. */
   cwd: string;
   /** The longest any single wait in a case may take, in ms. */
@@ -561,6 +566,7 @@ export function parseTargets(json: unknown, file: string): Target[] {
       },
       properties: resolved as Properties,
       env: m.env ?? {},
+      inheritEnv: m.inheritEnv ?? [],
       files: m.files ?? {},
       cwd: m.cwd ?? "{tmp}",
       timeoutMs: m.timeoutMs ?? 5000,
@@ -601,6 +607,7 @@ interface ManifestJson {
   path?: string;
   ready?: ReadyJson;
   properties?: Record<string, unknown>;
+  inheritEnv?: string[];
   env?: Record<string, string>;
   files?: Record<string, string>;
   cwd?: string;

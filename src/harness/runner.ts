@@ -39,12 +39,23 @@ import {
   OverflowError,
   TimeoutError,
 } from "../net/sockets.ts";
-import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
+import {
+  type Instance,
+  portListening,
+  StartError,
+  startInstance,
+  unixListening,
+} from "./target.ts";
 import { applicableCases } from "./plan.ts";
 import { shardCases } from "./shard.ts";
 import type { ShardInfo } from "../reports/report.ts";
 
 export { applicableCases } from "./plan.ts";
+
+/** How many of a target's first and last output lines go in the wire log, per stream. */
+const WIRE_LINES = 25;
+/** How much of one output line goes in the wire log. */
+const WIRE_LINE_CHARS = 200;
 
 /** Options for a run. */
 export interface RunOptions {
@@ -127,6 +138,7 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   const started = performance.now();
   const evidence = new EvidenceRecorder(started);
   const seed = opts.seed ?? newSeed();
+  let leftProcesses = 0;
   const result = (outcome: Outcome): CaseResult => ({
     id: c.id,
     family: familyOf(c.id),
@@ -142,6 +154,7 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     ...(outcome.verdict === "PASS"
       ? {}
       : { rerun: rerunCommand(shownPath(target.source), c.id, seed) }),
+    ...(leftProcesses ? { leftProcesses } : {}),
   });
   const why = unmetNeed(c, target);
   if (why) return result({ verdict: "SKIP", message: why });
@@ -192,7 +205,13 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       const settled = pending.then(() => {}, () => {});
       starting.add(settled);
       settled.then(() => starting.delete(settled));
-      const instance = await pending;
+      const instance = await pending.catch((err) => {
+        if (err instanceof StartError) {
+          evidence.note(`target command: ${err.argv.join(" ")}`);
+          evidence.tails(err.stdoutTail, err.stderrTail);
+        }
+        throw err;
+      });
       evidence.timing(`start${starts}Ms`, performance.now() - t0);
       evidence.wireEvent({
         kind: "start",
@@ -284,15 +303,35 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   await Promise.all(instances.map((i) => i.stop()));
   instances.forEach((i, n) => {
     for (const stream of ["stdout", "stderr"] as const) {
-      for (const line of i[stream].lines) {
-        evidence.wireEvent({ kind: stream, instance: n + 1, text: line.text }, undefined, line.at);
-      }
+      // The first and the last lines, each cut short: a target that floods its output cannot
+      // flood the report (the whole tail is in the evidence's output tails anyway).
+      const lines = i[stream].lines;
+      const shown = lines.length <= 2 * WIRE_LINES
+        ? lines
+        : [...lines.slice(0, WIRE_LINES), ...lines.slice(-WIRE_LINES)];
+      shown.forEach((line, k) => {
+        if (k === WIRE_LINES && shown !== lines) {
+          const more = lines.length - 2 * WIRE_LINES;
+          evidence.wireEvent(
+            { kind: stream, instance: n + 1, text: `… ${more} more ${stream} lines …` },
+            undefined,
+            line.at,
+          );
+        }
+        const text = line.text.length > WIRE_LINE_CHARS
+          ? `${line.text.slice(0, WIRE_LINE_CHARS)}…`
+          : line.text;
+        evidence.wireEvent({ kind: stream, instance: n + 1, text }, undefined, line.at);
+      });
     }
     if (i.exitedAt !== undefined) {
       const how = i.signalled ? `${i.describe()} (stopped by sockspec)` : i.describe();
       evidence.wireEvent({ kind: "exit", instance: n + 1, text: how }, undefined, i.exitedAt);
     }
   });
+  const left = instances.flatMap((i) => i.leftBehindNotes());
+  for (const note of left) evidence.note(note);
+  leftProcesses = left.length;
   if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") {
     const last = instances.at(-1);
     if (last) evidence.tails(last.stdout.tail(), last.stderr.tail());
@@ -300,6 +339,15 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       evidence.note(`target ${i.describe()}${i.argv ? `: ${i.argv.join(" ")}` : ""}`);
     }
   }
+  // A case still running now (interrupted, or past its hard limit) gets a bounded moment to
+  // fail on its torn-down resources before its temp dir goes, so that a late mkdir in it
+  // cannot re-create the dir after the removal.
+  let settleTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    running.catch(() => {}),
+    new Promise((r) => (settleTimer = setTimeout(r, 2000))),
+  ]);
+  clearTimeout(settleTimer);
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   return result(outcome);
 }

@@ -1,11 +1,14 @@
 /**
  * Target supervision: start a target from its manifest in a private temp dir with a free
- * port and a short socket path, wait until it is ready (with a timeout), capture its output
- * (bounded), and tear it down: SIGTERM to its process group, SIGKILL after a grace period,
- * then SIGKILL to anything left in its session.
+ * port and a short socket path and a small environment, wait until it is ready (with a
+ * timeout), capture its output (bounded), and tear it down: SIGTERM to its process group,
+ * SIGKILL after a grace period, then SIGKILL to every descendant left, wherever it went.
  *
- * Targets run under `setsid`, so each one leads its own session and process group and
- * nothing it starts can outlive the case unnoticed.
+ * Targets run under `setsid`, so each one leads its own session and process group. Each
+ * instance also gets a unique marker in its environment ({@linkcode INSTANCE_MARKER}),
+ * which every descendant inherits and keeps through `setsid`, double forks and
+ * re-parenting: teardown finds them by it in /proc/PID/environ, kills them, and names each
+ * one it had to kill ({@linkcode Instance.leftBehindNotes}). See docs/lifecycle.md.
  *
  * @example
  * ```ts
@@ -28,7 +31,7 @@
 
 import { TargetError } from "../case/verdict.ts";
 import { substitute, type Target } from "./manifest.ts";
-import { readProc, sessionMembers } from "../net/proc.ts";
+import { commandLine, markedProcesses, processes, readProc } from "../net/proc.ts";
 import {
   closeQuietly,
   concat,
@@ -68,6 +71,40 @@ const TAIL_LIMIT = 8 << 10;
 /** How many output lines an {@linkcode OutputCapture} keeps with their times. */
 export const LINE_LIMIT = 1000;
 
+/**
+ * The environment variable that marks every process of one instance: `NAME=<unique id>`.
+ * Descendants inherit it, so teardown finds them even after `setsid`.
+ */
+export const INSTANCE_MARKER = "SOCKSPEC_INSTANCE";
+
+/** The most of one output line that readiness looks at, in bytes; the rest is cut. */
+export const READY_LINE_MAX = 4096;
+
+/**
+ * A start that failed (not ready in time, exited, given up): the message says why and
+ * names the command; the fields carry the command and the tails of its output, for evidence.
+ */
+export class StartError extends TargetError {
+  /**
+   * A failed start of the command `argv`, with the ends of its output.
+   *
+   * @example
+   * ```ts
+   * import { StartError } from "./target.ts";
+   * throw new StartError("target 'x' did not become ready", ["python3", "x.py"], "", "boom\n");
+   * ```
+   */
+  constructor(
+    message: string,
+    readonly argv: readonly string[],
+    readonly stdoutTail: string,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+    this.name = "StartError";
+  }
+}
+
 /** Keeps the first MiB and the last 8 KiB of a stream, and counts the rest. */
 export class OutputCapture {
   #head: Uint8Array[] = [];
@@ -75,8 +112,10 @@ export class OutputCapture {
   #tail = new Uint8Array(0);
   #total = 0;
   #listeners = new Set<() => void>();
-  #partial = "";
-  #decoder = new TextDecoder();
+  #lineListeners = new Set<(line: string, complete: boolean) => void>();
+  #partial: Uint8Array[] = [];
+  #partialBytes = 0;
+  #cut = false;
   /**
    * The output's lines (at most {@linkcode LINE_LIMIT}, each cut at 512 characters), each
    * with the `performance.now()` at which it ended: the wire log puts them on its clock.
@@ -97,6 +136,11 @@ export class OutputCapture {
    * ```
    */
   constructor(stream: ReadableStream<Uint8Array> | null) {
+    this.#lineListeners.add((text, complete) => {
+      if (complete && this.lines.length < LINE_LIMIT) {
+        this.lines.push({ at: performance.now(), text: text.slice(0, 512) });
+      }
+    });
     this.done = stream ? this.#drain(stream) : Promise.resolve();
   }
 
@@ -104,7 +148,6 @@ export class OutputCapture {
     try {
       for await (const chunk of stream) {
         this.#total += chunk.length;
-        this.#addLines(this.#decoder.decode(chunk, { stream: true }));
         if (this.#headBytes < HEAD_LIMIT) {
           const part = chunk.subarray(0, HEAD_LIMIT - this.#headBytes);
           this.#head.push(part.slice());
@@ -118,23 +161,82 @@ export class OutputCapture {
         joined.set(fromTail, 0);
         joined.set(fromChunk, fromTail.length);
         this.#tail = joined;
+        this.#splitLines(chunk);
         for (const listener of this.#listeners) listener();
       }
     } catch {
       // the process went away; what we have is what there is
     } finally {
-      this.#addLines(this.#decoder.decode() + (this.#partial ? "\n" : ""));
+      if (this.#partialBytes > 0) this.#emitLine(true);
       for (const listener of this.#listeners) listener();
     }
   }
 
-  #addLines(text: string): void {
-    const parts = (this.#partial + text).split("\n");
-    this.#partial = parts.pop()!.slice(0, 512);
-    const at = performance.now();
-    for (const line of parts) {
-      if (this.lines.length < LINE_LIMIT) this.lines.push({ at, text: line.slice(0, 512) });
+  /**
+   * Splits the stream into lines for {@linkcode OutputCapture.onLine}: at most
+   * {@linkcode READY_LINE_MAX} bytes of each are kept (the rest of a longer line is dropped),
+   * so memory stays bounded however long a line runs. The unfinished last line of a chunk
+   * is offered as well (not complete), so a prompt without a newline can be matched.
+   */
+  #splitLines(chunk: Uint8Array): void {
+    let from = 0;
+    while (from < chunk.length) {
+      const nl = chunk.indexOf(10, from);
+      const end = nl < 0 ? chunk.length : nl;
+      if (!this.#cut) {
+        const room = READY_LINE_MAX - this.#partialBytes;
+        const part = chunk.subarray(from, Math.min(end, from + room));
+        if (part.length) {
+          this.#partial.push(part.slice());
+          this.#partialBytes += part.length;
+        }
+        if (end - from > room) this.#cut = true;
+      }
+      if (nl < 0) break;
+      this.#emitLine(true);
+      from = nl + 1;
     }
+    // The unfinished last line, for readiness (the wire log's own listener takes only whole lines).
+    if (this.#partialBytes > 0 && this.#lineListeners.size > 1) this.#emitLine(false);
+  }
+
+  #emitLine(complete: boolean): void {
+    const line = new TextDecoder().decode(concat(this.#partial)).replace(/\r$/, "");
+    if (complete) {
+      this.#partial = [];
+      this.#partialBytes = 0;
+      this.#cut = false;
+    }
+    for (const listener of this.#lineListeners) listener(line, complete);
+  }
+
+  /**
+   * Calls `listener` with each line from now on (without its newline, cut at
+   * {@linkcode READY_LINE_MAX} bytes; `complete` false for the unfinished last line, which
+   * is offered again once it grows or ends), first with the lines already kept. Returns
+   * the function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * import { OutputCapture } from "./target.ts";
+   * const capture = new OutputCapture(ReadableStream.from([new TextEncoder().encode("a\nb\n")]));
+   * const lines: string[] = [];
+   * const off = capture.onLine((line) => lines.push(line));
+   * await capture.done;
+   * off(); // lines: ["a", "b"]
+   * ```
+   */
+  onLine(listener: (line: string, complete: boolean) => void): () => void {
+    if (this.#total > 0) {
+      // What came before the subscription, from the kept head: its complete lines.
+      const head = new TextDecoder().decode(concat(this.#head));
+      const lines = head.split("\n");
+      const unfinished = lines.pop();
+      for (const line of lines) listener(line.slice(0, READY_LINE_MAX).replace(/\r$/, ""), true);
+      if (unfinished) listener(unfinished.slice(0, READY_LINE_MAX), false);
+    }
+    this.#lineListeners.add(listener);
+    return () => this.#lineListeners.delete(listener);
   }
 
   /** Total bytes seen, including those not kept. */
@@ -216,6 +318,14 @@ export class Instance {
   status?: Deno.CommandStatus;
   /** When it exited (`performance.now()`), once it has. */
   exitedAt?: number;
+  /** `NAME=VALUE` in the environment of this instance and of all it starts, if started here. */
+  readonly marker?: string;
+  /**
+   * The processes teardown found still running after the target was sent SIGTERM (or had
+   * exited by itself) and then killed: whatever the target left behind. Set by
+   * {@linkcode Instance.stop}.
+   */
+  leftBehind: { pid: number; cmd: string }[] = [];
   #child?: Deno.ChildProcess;
   #exited: Promise<Deno.CommandStatus | undefined>;
   #signalled = false;
@@ -237,7 +347,9 @@ export class Instance {
     where: { port?: number; path?: string },
     child?: Deno.ChildProcess,
     readonly argv?: readonly string[],
+    marker?: string,
   ) {
+    this.marker = marker;
     this.port = where.port;
     this.path = where.path;
     this.#child = child;
@@ -338,8 +450,9 @@ export class Instance {
   }
 
   /**
-   * Processes still alive in the target's session (its own included while it runs):
-   * anything left here after the target exits was left behind.
+   * Processes still alive that the target started: its session's members and every process
+   * carrying its {@linkcode Instance.marker} (its own pid included while it runs). Anything
+   * here after the target exits was left behind.
    *
    * @example
    * ```ts
@@ -350,12 +463,37 @@ export class Instance {
    * ```
    */
   leftovers(): number[] {
-    return this.pid === undefined ? [] : sessionMembers(this.pid);
+    const sid = this.pid;
+    if (sid === undefined) return [];
+    const all = processes();
+    const found = new Set(
+      all.filter((p) => p.session === sid && p.state !== "Z").map((p) => p.pid),
+    );
+    if (this.marker) { for (const pid of markedProcesses(this.marker, all)) found.add(pid); }
+    return [...found];
+  }
+
+  /**
+   * One line per process teardown had to kill: "left pid N (`cmd`) running after SIGTERM".
+   *
+   * @example
+   * ```ts
+   * import type { Instance } from "./target.ts";
+   * declare const server: Instance;
+   * await server.stop();
+   * server.leftBehindNotes(); // [] for a target that cleans up after itself
+   * ```
+   */
+  leftBehindNotes(): string[] {
+    const after = this.#signalled ? "after SIGTERM" : "after the target exited";
+    return this.leftBehind.map((p) => `left pid ${p.pid} (\`${p.cmd}\`) running ${after}`);
   }
 
   /**
    * Tears the target down: SIGTERM to its group, SIGKILL after the manifest's grace period,
-   * then SIGKILL to anything left in its session; waits for its output to end (bounded).
+   * then SIGKILL to every descendant still alive (its session's members, and every process
+   * with its marker: a daemon that left the session with `setsid` too), noting each one in
+   * {@linkcode Instance.leftBehind}; waits for its output to end (bounded).
    *
    * @example
    * ```ts
@@ -366,6 +504,7 @@ export class Instance {
    */
   async stop(): Promise<void> {
     if (!this.#child) return;
+    const pid = this.#child.pid;
     if (this.running) {
       this.kill("SIGTERM");
       if (!(await this.waitExit(this.target.killGraceMs))) {
@@ -373,21 +512,29 @@ export class Instance {
         await this.waitExit(2000);
       }
     }
+    // Members of its group got the SIGTERM too: a short, bounded moment to finish exiting.
+    let left = this.leftovers().filter((p) => p !== pid);
+    for (let i = 0; i < 10 && left.length > 0; i++) {
+      await sleep(25);
+      left = this.leftovers().filter((p) => p !== pid);
+    }
+    const named = new Map(this.leftBehind.map((p) => [p.pid, p]));
     this.kill("SIGKILL");
-    // Anything left in its session (other process groups included) is killed too; a few
-    // rounds, in case something forked while the previous round was killing.
+    // Everything left is killed; a few rounds, in case something forked meanwhile.
     for (let round = 0; round < 5; round++) {
-      const left = this.leftovers();
+      if (round > 0) left = this.leftovers().filter((p) => p !== pid);
       if (left.length === 0) break;
       if (round > 0) await sleep(20);
-      for (const pid of left) {
+      for (const p of left) {
+        if (!named.has(p)) named.set(p, { pid: p, cmd: commandLine(p) });
         try {
-          Deno.kill(pid, "SIGKILL");
+          Deno.kill(p, "SIGKILL");
         } catch {
           // gone
         }
       }
     }
+    this.leftBehind = [...named.values()];
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.all([this.stdout.done, this.stderr.done]),
@@ -471,8 +618,8 @@ export async function startInstance(
     ...serviceValues(target, tmp, { port, path }),
   };
   const argv = target.command.map((arg) => substitute(arg, values));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(target.env)) env[k] = substitute(v, values);
+  const marker = `${INSTANCE_MARKER}=${newInstanceId()}`;
+  const env = targetEnvironment(target, values, tmp, marker, opts.env);
   const cwd = substitute(target.cwd, values);
   await writeFiles(target, tmp, values);
   const useSetsid = hasSetsid();
@@ -481,7 +628,8 @@ export async function startInstance(
     child = new Deno.Command(useSetsid ? "setsid" : argv[0], {
       args: useSetsid ? argv : argv.slice(1),
       cwd,
-      env: { ...env, ...opts.env },
+      clearEnv: true,
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -491,7 +639,7 @@ export async function startInstance(
       `target '${target.name}': cannot start ${argv[0]}: ${(err as Error).message}`,
     );
   }
-  const instance = new Instance(target, tmp, { port, path }, child, argv);
+  const instance = new Instance(target, tmp, { port, path }, child, argv, marker);
   if (opts.wait !== false) {
     try {
       await waitReady(instance, signal);
@@ -499,12 +647,70 @@ export async function startInstance(
       await instance.stop();
       if (signal?.aborted) throw stopped();
       const tail = instance.stderr.tail(1024).trim();
-      throw new TargetError(
-        `${(err as Error).message}${tail ? ` Its stderr ends with:\n${tail}` : ""}`,
+      const left = instance.leftBehindNotes();
+      throw new StartError(
+        `${(err as Error).message} Its command: ${argv.join(" ")}.${
+          left.length ? ` Teardown: ${left.join("; ")}.` : ""
+        }${tail ? ` Its stderr ends with:\n${tail}` : ""}`,
+        argv,
+        instance.stdout.tail(),
+        instance.stderr.tail(),
       );
     }
   }
   return instance;
+}
+
+/** The variables every target gets from the caller's environment (when set there). */
+export const BASE_ENV = ["PATH", "HOME", "LANG"] as const;
+
+/**
+ * The whole environment a target starts with: {@linkcode BASE_ENV} from the caller (PATH
+ * defaults to /usr/local/bin:/usr/bin:/bin, LANG to C.UTF-8), the variables the manifest's
+ * `inheritEnv` names (when set), `TMPDIR` set to the instance's temp dir, the manifest's
+ * `env` (placeholders substituted), the caller's extra `env`, and last the instance marker.
+ * Nothing else of the caller's environment reaches the target, so neither a variable such
+ * as PYTHONUNBUFFERED nor a secret in the caller's shell can change what it does.
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from "./manifest.ts";
+ * import { targetEnvironment } from "./target.ts";
+ * const target = parseManifest({ name: "x", kind: "stream-echo", transports: ["tcp"], command: ["true"] }, "x.json");
+ * targetEnvironment(target, {}, "/tmp/sockspec-1", "SOCKSPEC_INSTANCE=1").TMPDIR; // "/tmp/sockspec-1"
+ * ```
+ */
+export function targetEnvironment(
+  target: Target,
+  values: Record<string, string | undefined>,
+  tmp: string,
+  marker: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+    LANG: Deno.env.get("LANG") ?? "C.UTF-8",
+  };
+  const home = Deno.env.get("HOME");
+  if (home !== undefined) env.HOME = home;
+  for (const name of target.inheritEnv ?? []) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  env.TMPDIR = tmp;
+  for (const [k, v] of Object.entries(target.env)) env[k] = substitute(v, values);
+  Object.assign(env, extra);
+  const at = marker.indexOf("=");
+  env[marker.slice(0, at)] = marker.slice(at + 1);
+  return env;
+}
+
+let instances = 0;
+function newInstanceId(): string {
+  const random = crypto.getRandomValues(new Uint8Array(6));
+  return `${Deno.pid}-${++instances}-${
+    [...random].map((b) => b.toString(16).padStart(2, "0")).join("")
+  }`;
 }
 
 async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void> {
@@ -520,18 +726,16 @@ async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void
     );
   if (kind === "none") return;
   if (kind === "stdout") {
-    let onAbort = () => {};
-    const aborted = new Promise<boolean>((resolve) => {
-      onAbort = () => resolve(false);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-    const ok = await Promise.race([
-      instance.stdout.waitFor(new RegExp(pattern!, "m"), timeoutMs),
-      instance.waitExit(timeoutMs).then((s) => (s ? false : new Promise<boolean>(() => {}))),
-      aborted,
-    ]).finally(() => signal?.removeEventListener("abort", onAbort));
+    const found = await matchReadyLine(instance, pattern!, timeoutMs, signal);
     if (signal?.aborted) throw notReady("the case was stopped");
-    if (!ok) throw notReady(instance.running ? "no matching line" : instance.describe());
+    if (found === "lagged") {
+      throw notReady(
+        "the target wrote output faster than its ready pattern could be tested; simplify the pattern",
+      );
+    }
+    if (found !== "match") {
+      throw notReady(instance.running ? "no matching line" : instance.describe());
+    }
     return;
   }
   while (Date.now() < deadline) {
@@ -541,6 +745,110 @@ async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void
     await sleep(20);
   }
   throw notReady(instance.running ? "still not ready" : instance.describe());
+}
+
+/** The matcher process: the ready pattern never runs in the harness's own thread. */
+const MATCHER = new URL("./_ready_match.ts", import.meta.url).href;
+/**
+ * V8 switches a pattern that backtracks more than this many times to its linear-time
+ * engine (when the pattern has no backreference or lookaround), so the answer comes at once.
+ */
+const MATCHER_V8_FLAGS =
+  "--enable-experimental-regexp-engine-on-excessive-backtracks,--regexp-backtracks-before-fallback=50000";
+/** How many bytes of lines may wait for the matcher before readiness gives up on it. */
+const MATCHER_BACKLOG = 8 << 20;
+/** After the target exits, how long its output may take to end (a child can hold it open). */
+const EXIT_SETTLE_MS = 300;
+
+/**
+ * Tests the target's stdout, line by line over the whole stream, against `pattern` in a
+ * separate matcher process that is killed when time runs out or `signal` aborts: a slow or
+ * catastrophic pattern can neither outlast the timeout nor delay an interrupt. Each line is
+ * cut at {@linkcode READY_LINE_MAX} bytes; lines that pile up beyond
+ * {@linkcode MATCHER_BACKLOG} bytes end the wait ("lagged").
+ */
+async function matchReadyLine(
+  instance: Instance,
+  pattern: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<"match" | "no match" | "timeout" | "aborted" | "lagged"> {
+  const matcher = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-config",
+      "--no-lock",
+      "--no-prompt",
+      `--v8-flags=${MATCHER_V8_FLAGS}`,
+      MATCHER,
+      pattern,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = matcher.stdin.getWriter();
+  const encoder = new TextEncoder();
+  let backlog = 0;
+  let lagged = false;
+  let closed = false;
+  let resolveLagged = () => {};
+  const laggedNow = new Promise<"lagged">((r) => (resolveLagged = () => r("lagged")));
+  const closeInput = () => {
+    if (closed) return;
+    closed = true;
+    writer.close().catch(() => {});
+  };
+  const off = instance.stdout.onLine((line) => {
+    if (closed || lagged) return;
+    const bytes = encoder.encode(`${line.replaceAll("\n", " ")}\n`);
+    backlog += bytes.length;
+    if (backlog > MATCHER_BACKLOG) {
+      lagged = true;
+      resolveLagged();
+      return;
+    }
+    writer.write(bytes).then(() => (backlog -= bytes.length), () => {});
+  });
+  instance.stdout.done.then(closeInput);
+  const answer = new Response(matcher.stdout).text().then((text) =>
+    text.startsWith("match") ? "match" as const : "no match" as const
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let settle: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  try {
+    return await Promise.race([
+      answer,
+      laggedNow,
+      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs))),
+      new Promise<"aborted">((r) => {
+        onAbort = () => r("aborted");
+        if (signal?.aborted) onAbort();
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+      // Once the target has exited, what it wrote is all there is (or soon: bounded).
+      instance.waitExit(timeoutMs).then((s) => {
+        if (s) settle = setTimeout(closeInput, EXIT_SETTLE_MS);
+        return new Promise<never>(() => {});
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(settle);
+    signal?.removeEventListener("abort", onAbort);
+    off();
+    closed = true;
+    try {
+      matcher.kill("SIGKILL");
+    } catch {
+      // it has exited
+    }
+    await matcher.status;
+    await answer.catch(() => {});
+    writer.abort().catch(() => {});
+  }
 }
 
 /** How long a socket node may exist without a listening entry before it is probed. */

@@ -120,6 +120,86 @@ export function sessionMembers(sid: number): number[] {
   return processes().filter((p) => p.session === sid && p.state !== "Z").map((p) => p.pid);
 }
 
+/**
+ * The live processes whose environment holds `NAME=VALUE` (`marker`), read from
+ * /proc/PID/environ: the environment a process was started with survives `setsid`,
+ * double forks and re-parenting, so this finds every descendant of a process started with a
+ * unique marker, wherever it went. Root reads every process's environ; other users only
+ * their own (which is all a target they start can be). A process that exec's itself with a
+ * cleared environment drops the marker and is not found (docs/lifecycle.md).
+ *
+ * @example
+ * ```ts
+ * import { markedProcesses } from "./proc.ts";
+ * markedProcesses("SOCKSPEC_INSTANCE=1234-1-ab12cd"); // [] when none runs
+ * ```
+ */
+export function markedProcesses(marker: string, all: ProcStat[] = processes()): number[] {
+  const found: number[] = [];
+  if (direct !== false) {
+    try {
+      const needle = new TextEncoder().encode(`\0${marker}\0`);
+      for (const entry of Deno.readDirSync("/proc")) {
+        if (!/^\d+$/.test(entry.name)) continue;
+        try {
+          const raw = Deno.readFileSync(`/proc/${entry.name}/environ`);
+          const env = new Uint8Array(raw.length + 2);
+          env.set(raw, 1);
+          if (indexOf(env, needle) >= 0) found.push(Number(entry.name));
+        } catch {
+          // exited meanwhile, or not ours to read
+        }
+      }
+      direct = true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
+      direct = false;
+    }
+  }
+  if (direct === false) {
+    // One grep over every environ (NUL-separated records, whole-record fixed match).
+    const text = viaCat([
+      "-c",
+      'grep -lzxF -- "$1" /proc/[0-9]*/environ 2>/dev/null; true',
+      "sh",
+      marker,
+    ], true);
+    for (const line of text.split("\n")) {
+      const m = /^\/proc\/(\d+)\/environ$/.exec(line);
+      if (m) found.push(Number(m[1]));
+    }
+  }
+  const live = new Set(all.filter((p) => p.state !== "Z").map((p) => p.pid));
+  return found.filter((pid) => pid !== Deno.pid && live.has(pid));
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  for (let i = haystack.indexOf(first); i >= 0; i = haystack.indexOf(first, i + 1)) {
+    if (i + needle.length > haystack.length) return -1;
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+/**
+ * A process's command line for messages (arguments joined by spaces, at most `max`
+ * characters), or its name from /proc/PID/stat for a process without one; "" once it is gone.
+ *
+ * @example
+ * ```ts
+ * import { commandLine } from "./proc.ts";
+ * commandLine(Deno.pid).length > 0; // true
+ * ```
+ */
+export function commandLine(pid: number, max = 120): string {
+  let text = readProc(`/proc/${pid}/cmdline`).replace(/\0+$/, "").replace(/[\0\s]+/g, " ");
+  if (!text) text = /\((.*)\)/.exec(readProc(`/proc/${pid}/stat`))?.[1] ?? "";
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
 let uid: number | undefined;
 
 /**

@@ -196,7 +196,7 @@ for (
         lines.join("\n"),
       );
       assert.equal(
-        count(/^record: incomplete record from .*: no byte for 500 ms after 7 of 12 bytes/),
+        count(/^record: incomplete record from .*: 7 of 12 bytes within 500 ms/),
         5,
         lines.join("\n"),
       );

@@ -38,8 +38,9 @@ export const SOCKETPAIR_PATH: string = ownFile(
  * {tmp}, so that lifecycle cases can put the path where they prepared it.
  */
 const UNIX_PERMS = [
-  "--allow-read={path}",
-  "--allow-write={path}",
+  // {path}.lock: the lock a server holds while it checks and binds the path (unix_listen.ts)
+  "--allow-read={path},{path}.lock",
+  "--allow-write={path},{path}.lock",
   "--allow-net=unix:{path}",
 ];
 
@@ -252,7 +253,10 @@ export function referenceTargets(): Target[] {
       },
     },
   ];
-  return [...manifests, ...referenceClientManifests()].map((m) => parseManifest(m, "built-in"));
+  // DENO_DIR reaches the reference programs, so they share the caller's module cache.
+  return [...manifests, ...referenceClientManifests()].map((m) =>
+    parseManifest({ inheritEnv: ["DENO_DIR"], ...m }, "built-in")
+  );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ const TYPES: Record<string, string> = {
   ts: "application/typescript",
   json: "application/json",
   c: "text/plain",
+  py: "text/plain",
 };
 
 /** Serves the repository's files read-only on 127.0.0.1 (port 0); counts what it served. */

@@ -14,12 +14,14 @@
  */
 
 import {
+  byWhom,
   type CaseResult,
   closingLine,
   expectationNote,
   explainLines,
   judge,
   label,
+  leftProcessTargets,
   type RunReport,
   summarize,
 } from "./report.ts";
@@ -55,7 +57,10 @@ export interface ConsoleOptions {
  * consoleReport(report).split("\n").at(-1); // "12 passed, 0 failed, 1 skipped"
  * ```
  */
-export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): string {
+export function consoleReport(raw: RunReport, opts: ConsoleOptions = {}): string {
+  // Every string of the report (names, messages, evidence, output tails: much of it made
+  // by the target) with its control characters escaped, so none reaches the terminal raw.
+  const report = escapeDeep(raw);
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}\x1b[0m` : text);
   const out: string[] = [];
   for (const target of report.targets) {
@@ -93,7 +98,10 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
     s.unexpectedPass
       ? `${s.unexpectedPass} case(s) passed that the expectations say should not: update the expectations file`
       : "",
-    report.interrupted ? "the run was interrupted: this report is partial" : "",
+    ...leftProcessTargets(report).map((t) =>
+      `${t.name} left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence)`
+    ),
+    report.interrupted ? `the run was interrupted${byWhom(report)}: this report is partial` : "",
   ].filter(Boolean);
   out.push(...seedLine(report));
   if (extras.length) out.push(extras.join("; "));
@@ -114,12 +122,17 @@ function seedLine(report: RunReport): string[] {
     : [`seed ${report.seed} (--seed ${report.seed} replays the same random payloads)`];
 }
 
+/** Continuation lines indented like the first, so no text can pose as a verdict line. */
+function indent(text: string, pad: string): string {
+  return text.replaceAll("\n", `\n${pad}`);
+}
+
 function details(r: CaseResult, verbose: boolean, notStrict: boolean): string[] {
   const pad = "            ";
   const lines: string[] = [];
   const bad = r.verdict === "FAIL" || r.verdict === "ERROR";
   if (r.verdict === "SKIP" || bad || r.level === "INFO" || verbose) {
-    lines.push(`${pad}${notStrict ? "(not strict) " : ""}${r.message}`);
+    lines.push(`${pad}${notStrict ? "(not strict) " : ""}${indent(r.message, pad)}`);
   }
   const observed = Object.entries(r.observed);
   if (observed.length && (r.level === "INFO" || verbose)) {
@@ -138,7 +151,7 @@ function details(r: CaseResult, verbose: boolean, notStrict: boolean): string[] 
       `${pad}timings: ${timings.map(([k, v]) => `${k}=${v}`).join(", ")} (case ${r.durationMs} ms)`,
     );
   }
-  for (const note of e.notes) lines.push(`${pad}${note}`);
+  for (const note of e.notes) lines.push(`${pad}${indent(note, pad)}`);
   for (const [label, text] of [["stdout", e.stdoutTail], ["stderr", e.stderrTail]] as const) {
     if (!text) continue;
     const tail = text.trimEnd().split("\n").slice(-8);
@@ -208,7 +221,7 @@ export class Progress {
    * ```
    */
   start(target: string, id: string): void {
-    this.#running.push(`${target} ${id}`);
+    this.#running.push(escapeControls(`${target} ${id}`, { newlines: true }));
     if (this.#opts.live) this.#render();
   }
 
@@ -224,7 +237,7 @@ export class Progress {
    * ```
    */
   result(target: string, r: CaseResult): void {
-    const at = this.#running.indexOf(`${target} ${r.id}`);
+    const at = this.#running.indexOf(escapeControls(`${target} ${r.id}`, { newlines: true }));
     if (at >= 0) this.#running.splice(at, 1);
     this.#done++;
     const strict = this.#opts.strict ?? false;
@@ -234,9 +247,9 @@ export class Progress {
       this.#render();
     } else {
       this.#write(
-        `[${this.#done}/${this.#opts.total}] ${target} ${r.id} ${label(r, strict)} (${
-          Math.round(r.durationMs)
-        } ms)\n`,
+        `[${this.#done}/${this.#opts.total}] ${
+          escapeControls(`${target} ${r.id}`, { newlines: true })
+        } ${label(r, strict)} (${Math.round(r.durationMs)} ms)\n`,
       );
     }
   }
@@ -273,7 +286,13 @@ export class Progress {
 
   #write(text: string): void {
     if (this.#opts.write) this.#opts.write(text);
-    else Deno.stderr.writeSync(new TextEncoder().encode(text));
+    else {
+      try {
+        Deno.stderr.writeSync(new TextEncoder().encode(text));
+      } catch {
+        // stderr is gone (the terminal closed: SIGHUP); the run and its reports go on
+      }
+    }
   }
 }
 
@@ -283,4 +302,46 @@ function consoleColumns(): number {
   } catch {
     return 100;
   }
+}
+
+/**
+ * Control characters a terminal could act on, escaped: C0 (but tab and newline), DEL, the C1
+ * range (U+0080 to U+009F, where 8-bit CSI and OSC live) and the bidirectional overrides and
+ * isolates (U+202A to U+202E, U+2066 to U+2069). ESC becomes `\x1b`, BEL `\x07`, NUL `\x00`,
+ * C1 and bidi characters `\u009b`-style. With `newlines`, newline is escaped too (`\n`),
+ * and carriage return is `\r` either way. Everything else, Unicode text included, is kept.
+ *
+ * @example
+ * ```ts
+ * import { escapeControls } from "./console.ts";
+ * escapeControls("\x1b]0;title\x07ok"); // "\\x1b]0;title\\x07ok"
+ * ```
+ */
+export function escapeControls(text: string, opts: { newlines?: boolean } = {}): string {
+  const re = opts.newlines ? CONTROLS_AND_NEWLINES : CONTROLS;
+  return text.replace(re, (c) => {
+    if (c === "\r") return "\\r";
+    if (c === "\n") return "\\n";
+    const code = c.charCodeAt(0);
+    return code < 0x80
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+// deno-lint-ignore no-control-regex
+const CONTROLS_AND_NEWLINES = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A copy of `value` with {@linkcode escapeControls} applied to every string (keys too). */
+function escapeDeep<T>(value: T): T {
+  if (typeof value === "string") return escapeControls(value) as T;
+  if (Array.isArray(value)) return value.map(escapeDeep) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [escapeControls(k), escapeDeep(v)]),
+    ) as T;
+  }
+  return value;
 }

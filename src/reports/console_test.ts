@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { consoleReport, Progress } from "./console.ts";
+import { consoleReport, escapeControls, Progress } from "./console.ts";
 import { sampleReport } from "../testdata/sample_report.ts";
 
 Deno.test("console report: labels, expectation notes, closing line", () => {
@@ -76,4 +76,85 @@ Deno.test("console and HTML reports head each family with its title", async () =
   }
   assert.match(consoleReport(report), /^ {2}echo\/tcp: Stream echo over TCP$/m);
   assert.match(htmlReport(report), /echo\/tcp <span class="title">Stream echo over TCP<\/span>/);
+});
+
+/** A report whose every target-made string is hostile to a terminal. */
+function hostileReport() {
+  const report = sampleReport();
+  const evil = "\x1b]0;pwned\x07\x1b[2J\x1b[3J\x1b[8m\x00\x9b31m\r\u202eALL PASS";
+  const t = report.targets[0];
+  t.name = `evil${evil}`;
+  t.description = `desc${evil}`;
+  for (const r of t.results) {
+    r.message = `msg${evil}`;
+    r.requirement = `req${evil}`;
+    r.evidence.notes.push(`note${evil}`);
+    r.evidence.stdoutTail = `out${evil}\nline2${evil}`;
+    r.evidence.stderrTail = `err${evil}`;
+    r.observed = { [`key${evil}`]: `value${evil}` };
+  }
+  return report;
+}
+
+/** Our own colour codes (SGR) removed, what control characters are left. */
+function controls(text: string): string[] {
+  // deno-lint-ignore no-control-regex
+  return [...text.replace(/\x1b\[[0-9;]*m/g, "")].filter((c) =>
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(c)
+  );
+}
+
+Deno.test("no raw control byte from a target reaches the terminal: console report", () => {
+  for (const color of [false, true]) {
+    const text = consoleReport(hostileReport(), { color, verbose: true });
+    assert.deepEqual(controls(text), [], `color ${color}`);
+    if (!color) assert.ok(!text.includes("\x1b"));
+    assert.match(text, /msg\\x1b\]0;pwned\\x07\\x1b\[2J/, "shown escaped, not dropped");
+    assert.match(text, /\\u202eALL PASS/);
+  }
+});
+
+Deno.test("no raw control byte from a target reaches the terminal: progress lines", () => {
+  for (const live of [false, true]) {
+    const out: string[] = [];
+    const progress = new Progress({
+      total: 1,
+      live,
+      write: (t) => out.push(t),
+      columns: () => 200,
+    });
+    const r = hostileReport().targets[0].results[0];
+    progress.start("evil\x1b]0;x\x07", r.id);
+    progress.result("evil\x1b]0;x\x07", r);
+    progress.done();
+    const text = out.join("").replaceAll("\r\x1b[K", "");
+    assert.deepEqual(controls(text), [], `live ${live}`);
+  }
+});
+
+Deno.test("escapeControls: C0, DEL, C1 and bidi overrides escaped; text, tab and newline kept", () => {
+  assert.equal(
+    escapeControls("a\x1b[2Jb\x07\x00\x7f\x9b\u202e\tc\nd"),
+    "a\\x1b[2Jb\\x07\\x00\\x7f\\u009b\\u202e\tc\nd",
+  );
+  assert.equal(escapeControls("plain ünïcode ✓"), "plain ünïcode ✓");
+  assert.equal(escapeControls("a\rb", { newlines: true }), "a\\rb");
+  assert.equal(escapeControls("a\nb", { newlines: true }), "a\\nb");
+});
+
+Deno.test("the run summary names a target that left processes behind", () => {
+  const report = sampleReport();
+  report.targets[1].results[0].leftProcesses = 2;
+  report.targets[1].results[1].leftProcesses = 1;
+  const text = consoleReport(report);
+  assert.match(
+    text,
+    new RegExp(
+      `${
+        report.targets[1].name
+      } left 3 process\\(es\\) running in 2 case\\(s\\); teardown killed them`,
+    ),
+  );
+  assert.ok(!consoleReport(sampleReport()).includes("left "), "silent when nothing was left");
 });

@@ -10,6 +10,7 @@
  * ```ts
  * import { markdownReport } from "./markdown.ts";
  * import type { RunReport } from "./report.ts";
+import { escapeControls } from "./console.ts";
  * declare const report: RunReport;
  * await Deno.writeTextFile(Deno.env.get("GITHUB_STEP_SUMMARY") ?? "summary.md", markdownReport(report));
  * ```
@@ -17,27 +18,30 @@
  */
 
 import {
+  byWhom,
   type CaseResult,
   closingLine,
   evidenceLines,
   expectationNote,
   judge,
+  leftProcessTargets,
   type RunReport,
   summarize,
   type TargetReport,
 } from "./report.ts";
+import { escapeControls } from "./console.ts";
 
 /** How many failing cases get full details; the rest are listed in one line each. */
 export const MAX_DETAILED = 50;
 
-/** Escapes text for a Markdown table cell or a line of prose. */
+/** Escapes text for a Markdown table cell or a line of prose (control characters too). */
 function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+!|~]/g, "\\$&").replace(/\r?\n/g, " ");
+  return escapeControls(text).replace(/[\\`*_{}[\]<>()#+!|~]/g, "\\$&").replace(/\r?\n/g, " ");
 }
 
 /** Inline code that survives backticks in the text. */
 function code(text: string): string {
-  const one = text.replace(/\r?\n/g, " ");
+  const one = escapeControls(text.replace(/\r?\n/g, " "));
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
   const pad = one.startsWith("`") || one.endsWith("`") ? " " : "";
@@ -45,7 +49,8 @@ function code(text: string): string {
 }
 
 /** A fenced block that survives backtick fences in the text. */
-function block(text: string): string[] {
+function block(raw: string): string[] {
+  const text = escapeControls(raw);
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
   return [fence + "text", text, fence];
@@ -81,7 +86,17 @@ export function markdownReport(report: RunReport): string {
   ].filter(Boolean);
   out.push(facts.join(" · "), "");
   if (report.interrupted) {
-    out.push("> [!WARNING]", "> The run was interrupted: this report is partial.", "");
+    const by = byWhom(report);
+    out.push("> [!WARNING]", `> The run was interrupted${by}: this report is partial.`, "");
+  }
+  for (const t of leftProcessTargets(report)) {
+    out.push(
+      `> [!WARNING]`,
+      `> ${
+        md(t.name)
+      } left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence).`,
+      "",
+    );
   }
   out.push(
     "| Target | Passed | Failed | Skipped | Expected | Unexpected pass | Warnings | Total | Time |",

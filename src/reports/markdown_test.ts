@@ -83,3 +83,24 @@ Deno.test("Markdown: an interrupted or sharded run says so; backticks in message
   assert.ok(md.includes(" · shard 2/4"));
   assert.ok(md.includes("```` got ``` and `x` ````"), md);
 });
+
+Deno.test("Markdown: control bytes from a target are escaped, never written raw", () => {
+  const report = sampleReport();
+  const evil = "\x1b]0;pwned\x07\x1b[2J\x00\x9b31m\r\u202eALL PASS";
+  for (const t of report.targets) {
+    t.name += evil;
+    for (const r of t.results) {
+      r.message += evil;
+      r.verdict = "FAIL";
+      r.evidence.notes.push(`note${evil}`);
+      r.evidence.stdoutTail = `out${evil}`;
+    }
+  }
+  const md = markdownReport(report);
+  const raw = [...md].filter((c) =>
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(c)
+  );
+  assert.deepEqual(raw, []);
+  assert.match(md, /\\x1b\]0;pwned\\x07/);
+});

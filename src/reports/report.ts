@@ -58,6 +58,11 @@ export interface CaseResult {
   /** How long the case took, in ms. */
   durationMs: number;
   /**
+   * How many processes the target left running that teardown had to kill (a daemon that
+   * escaped with setsid, a child that ignored SIGTERM); each is named in the evidence notes.
+   */
+  leftProcesses?: number;
+  /**
    * The command that re-runs this case against this target with this run's seed (every
    * result but a PASS; see {@linkcode rerunCommand}).
    */
@@ -145,6 +150,11 @@ export interface RunReport {
   seed?: number;
   /** True when the run was interrupted (Ctrl-C) and the report is partial. */
   interrupted: boolean;
+  /**
+   * Set when a signal interrupted the run: which one, and the exit code `check` gave for it
+   * (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
+   */
+  interruption?: { signal: "SIGINT" | "SIGTERM" | "SIGHUP"; exitCode: number };
   /** Set when this report holds one shard of the work (`--shard i/n`). */
   shard?: ShardInfo;
   /** Set on a merged report: the reports it was merged from, in order. */
@@ -654,4 +664,44 @@ export function messageFaults(message: string): string[] {
     if (exits.filter((x) => x === f).length > 1) faults.push(`says '${f}' twice`);
   }
   return faults;
+}
+
+/**
+ * " by SIGTERM" or " by SIGHUP" for a run a signal other than Ctrl-C interrupted, else "":
+ * for the "the run was interrupted… this report is partial" lines.
+ *
+ * @example
+ * ```ts
+ * import { byWhom } from "./report.ts";
+ * import type { RunReport } from "./report.ts";
+ * declare const report: RunReport;
+ * `the run was interrupted${byWhom(report)}`;
+ * ```
+ */
+export function byWhom(report: RunReport): string {
+  const signal = report.interruption?.signal;
+  return signal && signal !== "SIGINT" ? ` by ${signal}` : "";
+}
+
+/**
+ * The targets whose cases left processes running that teardown had to kill, with how many
+ * processes in all: for the run summary.
+ *
+ * @example
+ * ```ts
+ * import { leftProcessTargets } from "./report.ts";
+ * import type { RunReport } from "./report.ts";
+ * declare const report: RunReport;
+ * leftProcessTargets(report); // [{ name: "my-daemon", processes: 3, cases: 3 }]
+ * ```
+ */
+export function leftProcessTargets(
+  report: RunReport,
+): { name: string; processes: number; cases: number }[] {
+  return report.targets.flatMap((t) => {
+    const hits = t.results.filter((r) => (r.leftProcesses ?? 0) > 0);
+    if (hits.length === 0) return [];
+    const processes = hits.reduce((n, r) => n + (r.leftProcesses ?? 0), 0);
+    return [{ name: t.name, processes, cases: hits.length }];
+  });
 }

@@ -107,3 +107,80 @@ Deno.test("bindUnixDatagram: removes a stale node, refuses a live socket, a file
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Unix datagram: a bound client that never reads its answers delays no one else", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgstall-" });
+  const path = `${dir}/s`;
+  const logs: string[] = [];
+  const server = await serveDgram({
+    listen: { transport: "unixgram", path },
+    log: (l) => logs.push(l),
+  });
+  const to = toDenoAddr({ transport: "unixgram", path } as DatagramAddress);
+  const stalled = openDatagram({ transport: "unixgram", path: `${dir}/stalled` });
+  const unbound = openDatagram({ transport: "unixgram" });
+  const others = Array.from(
+    { length: 8 },
+    (_, i) => openDatagram({ transport: "unixgram", path: `${dir}/c${i}` }),
+  );
+  try {
+    // far more than its receive queue holds (it fills after about a dozen); never read
+    const big = new Uint8Array(2000).fill(0x61);
+    // (each send bounded: against a stuck server the test fails, it does not hang)
+    const send = (c: Deno.DatagramConn) =>
+      Promise.race([c.send(big, to).catch(() => {}), new Promise((r) => setTimeout(r, 200))]);
+    for (let i = 0; i < 200; i++) await send(stalled);
+    for (let i = 0; i < 200; i++) await send(unbound);
+    const t0 = performance.now();
+    const answers = await Promise.all(
+      others.map((c, i) => exchange(c, to, new TextEncoder().encode(`client ${i}`), 3000)),
+    );
+    const took = performance.now() - t0;
+    answers.forEach((a, i) =>
+      assert.equal(a && new TextDecoder().decode(a), `client ${i}`, `client ${i} got its echo`)
+    );
+    assert.ok(took < 3000, `the others waited ${Math.round(took)} ms`);
+    // dropped answers and unbound senders are logged, rate-limited: a few lines, not 400
+    assert.match(
+      logs.join("\n"),
+      /stalled is not reading its answers \(its receive queue is full\): answer dropped/,
+    );
+    assert.ok(logs.length <= 12, `${logs.length} log lines:\n${logs.join("\n")}`);
+  } finally {
+    for (const c of [stalled, unbound, ...others]) c.close();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Unix datagram: close() leaves a node that replaced its own intact", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgkeep-" });
+  const path = `${dir}/s`;
+  const server = await serveDgram({ listen: { transport: "unixgram", path }, log: () => {} });
+  // another server takes the path over: removes the node and binds its own
+  const other = new Deno.Command("python3", {
+    args: [
+      "-c",
+      "import os,socket,sys\np=sys.argv[1]\nos.unlink(p)\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(p)\nprint('up', flush=True)\nsys.stdin.read()",
+      path,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  try {
+    const up = other.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await up.read()).value ?? "", /up/);
+    up.releaseLock();
+    const node = Deno.lstatSync(path);
+    await server.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const now = Deno.lstatSync(path);
+    assert.deepEqual([now.dev, now.ino], [node.dev, node.ino], "the replacement's node is intact");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s"], "nothing else left");
+  } finally {
+    await other.stdin.close().catch(() => {});
+    await other.status;
+    await other.stdout.cancel().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});

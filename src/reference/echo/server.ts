@@ -33,6 +33,11 @@ export interface EchoServerOptions {
   log?: (line: string) => void;
   /** Octal mode for the Unix socket node. */
   mode?: number;
+  /**
+   * A client whose echo cannot be written for this long (it reads nothing) is dropped,
+   * with a line saying so (default {@linkcode WRITE_STALL_MS}).
+   */
+  stallMs?: number;
 }
 
 /** A running echo server. */
@@ -45,8 +50,8 @@ export interface EchoServer {
   finished: Promise<void>;
 }
 
-/** How long a write to a client may stall before the connection is dropped. */
-const WRITE_STALL_MS = 30_000;
+/** How long a write to a client may stall before the connection is dropped, by default. */
+export const WRITE_STALL_MS = 30_000;
 
 /**
  * The largest read over a Unix socket without a transcript. Measured with `sockspec bench`
@@ -80,6 +85,7 @@ const UNIX_READ_MAX = 64 << 10;
  */
 export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
   const chunk = opts.chunk ?? 16;
+  const stallMs = opts.stallMs ?? WRITE_STALL_MS;
   const stdout = opts.transcript && !opts.print ? new LineBuffer() : undefined;
   const print = opts.transcript
     ? (opts.print ?? ((line: string) => stdout!.push(line)))
@@ -101,6 +107,7 @@ export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
       return await echoPipelined(
         conn,
         listen.transport === "unix" ? Math.min(chunk, UNIX_READ_MAX) : chunk,
+        stallMs,
       );
     }
     const peer = peerName(conn);
@@ -108,7 +115,7 @@ export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
     const buf = new Uint8Array(chunk);
     let first = true;
     try {
-      await echoLoop(conn, buf, (data) => {
+      await echoLoop(conn, buf, stallMs, (data) => {
         print(`received ${bytesRepr(data)}`);
         print("sending data back to the client");
         if (first) stdout?.flush();
@@ -136,22 +143,23 @@ export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
 
 /**
  * Echoes until end of stream: reads into `buf`, calls `onChunk` (the transcript), writes
- * the bytes back. A write that makes no progress for {@linkcode WRITE_STALL_MS} closes the
+ * the bytes back. A write that makes no progress for `stallMs` closes the
  * connection and ends the loop with an error that says so.
  */
 async function echoLoop(
   conn: Deno.Conn,
   buf: Uint8Array,
+  stallMs: number,
   onChunk?: (data: Uint8Array) => void,
 ): Promise<void> {
   let writingSince = 0;
   let stalled = false;
   const guard = setInterval(() => {
-    if (writingSince && performance.now() - writingSince > WRITE_STALL_MS) {
+    if (writingSince && performance.now() - writingSince > stallMs) {
       stalled = true;
       closeConn(conn);
     }
-  }, Math.min(5000, WRITE_STALL_MS / 2));
+  }, Math.min(5000, stallMs / 2));
   try {
     while (true) {
       const n = await conn.read(buf);
@@ -166,7 +174,7 @@ async function echoLoop(
     }
   } catch (err) {
     if (stalled) {
-      throw new Error(`the client read nothing for ${WRITE_STALL_MS} ms; connection dropped`);
+      throw new Error(`the client read nothing for ${stallMs} ms; connection dropped`);
     }
     throw err;
   } finally {
@@ -177,19 +185,19 @@ async function echoLoop(
 /**
  * Echoes until end of stream with two buffers of `size` bytes: the next chunk is read
  * while the previous one is written back; at most one write is in flight, so the echo
- * keeps its order. A write that makes no progress for {@linkcode WRITE_STALL_MS} closes
+ * keeps its order. A write that makes no progress for `stallMs` closes
  * the connection and ends the loop with an error that says so.
  */
-async function echoPipelined(conn: Deno.Conn, size: number): Promise<void> {
+async function echoPipelined(conn: Deno.Conn, size: number, stallMs: number): Promise<void> {
   const bufs = [new Uint8Array(size), new Uint8Array(size)];
   let writingSince = 0;
   let stalled = false;
   const guard = setInterval(() => {
-    if (writingSince && performance.now() - writingSince > WRITE_STALL_MS) {
+    if (writingSince && performance.now() - writingSince > stallMs) {
       stalled = true;
       closeConn(conn);
     }
-  }, Math.min(5000, WRITE_STALL_MS / 2));
+  }, Math.min(5000, stallMs / 2));
   const writeOut = async (data: Uint8Array) => {
     for (let off = 0; off < data.length;) {
       writingSince = performance.now();
@@ -210,9 +218,15 @@ async function echoPipelined(conn: Deno.Conn, size: number): Promise<void> {
       i ^= 1;
     }
   } catch (err) {
-    if (writing) await writing; // the write's error, if it failed first, says more
+    // The write's error, if it failed first, says more; unless the stall guard closed the
+    // connection, which cancels the write ("operation canceled"): the stall says what happened.
+    if (writing) {
+      await writing.catch((writeErr) => {
+        if (!stalled) throw writeErr;
+      });
+    }
     if (stalled) {
-      throw new Error(`the client read nothing for ${WRITE_STALL_MS} ms; connection dropped`);
+      throw new Error(`the client read nothing for ${stallMs} ms; connection dropped`);
     }
     throw err;
   } finally {

@@ -11,7 +11,8 @@
  * Unlike the tutorial's single `recv(unpacker.size)`, it never decodes a partial record:
  *
  * - a short record (the peer closes early) gets one clear line on stderr, and the server
- *   keeps serving; so does a record that stalls (no byte for `timeoutMs`) and a reset;
+ *   keeps serving; so does a record that is not complete within `timeoutMs` of the
+ *   connection (trickled or stalled) and a reset;
  * - bytes after the record are read until the peer closes and reported on stderr (count and
  *   the first 16 bytes), never silently dropped (and never left unread, which would make
  *   the close send a reset that could destroy the reply);
@@ -37,7 +38,6 @@
 import { bytesRepr, toHex } from "../../python/repr.ts";
 import {
   EofError,
-  readExactly,
   readSome,
   type StreamAddress,
   TimeoutError,
@@ -61,7 +61,10 @@ export interface RecordServerOptions {
   reply?: boolean;
   /** Print the tutorial transcript through `print`. */
   transcript?: boolean;
-  /** The longest wait for the next byte of a record, or for the peer to close after it, in ms (default 5000). */
+  /**
+   * In ms (default 5000): the whole record must arrive within this of the connection's
+   * start, and the peer must close within this after it (each wait for more excess bytes).
+   */
   timeoutMs?: number;
   /** Where transcript lines go (default `console.log`). */
   print?: (line: string) => void;
@@ -132,7 +135,7 @@ export async function serveRecords(opts: RecordServerOptions): Promise<RecordSer
     try {
       let record: Uint8Array;
       try {
-        record = await readExactly(conn, size, timeoutMs);
+        record = await readRecord(conn, size, timeoutMs);
       } catch (err) {
         if (server.closing) return;
         const got = err instanceof EofError || err instanceof TimeoutError
@@ -144,8 +147,8 @@ export async function serveRecords(opts: RecordServerOptions): Promise<RecordSer
           ? `short record from ${peer}: the peer closed after ${got.length} of ${size} bytes` +
             `${got.length ? ` (${bytesRepr(got)})` : ""}; expected a ${what}`
           : err instanceof TimeoutError
-          ? `incomplete record from ${peer}: no byte for ${timeoutMs} ms after ${got.length} ` +
-            `of ${size} bytes; closing the connection`
+          ? `incomplete record from ${peer}: ${got.length} of ${size} bytes within ${timeoutMs} ms ` +
+            `(the whole record must arrive within --timeout); closing the connection`
           : `connection from ${peer} failed while reading a ${what}: ${errnoLine(err)}`;
         log(`record: ${problem}`);
         await answer(errorReply(problem, got)).catch(() => {});
@@ -165,6 +168,36 @@ export async function serveRecords(opts: RecordServerOptions): Promise<RecordSer
     finished: server.finished,
     close: () => server.close(),
   };
+}
+
+/**
+ * Reads exactly `size` bytes, all of them within `timeoutMs` of the call (a limit on the
+ * whole record, not on each wait: a record trickled a byte at a time is cut off too).
+ * Throws `EofError` or `TimeoutError`, each with the bytes that came.
+ */
+async function readRecord(conn: Deno.Conn, size: number, timeoutMs: number): Promise<Uint8Array> {
+  const deadline = performance.now() + timeoutMs;
+  const out = new Uint8Array(size);
+  let got = 0;
+  while (got < size) {
+    const left = Math.max(1, Math.ceil(deadline - performance.now()));
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await readSome(conn, left, size - got);
+    } catch (err) {
+      if (err instanceof TimeoutError) {
+        throw new TimeoutError(`reading ${size} bytes`, timeoutMs, out.slice(0, got));
+      }
+      throw err;
+    }
+    if (chunk === null) throw new EofError(size, out.slice(0, got));
+    out.set(chunk, got);
+    got += chunk.length;
+    if (got < size && performance.now() >= deadline) {
+      throw new TimeoutError(`reading ${size} bytes`, timeoutMs, out.slice(0, got));
+    }
+  }
+  return out;
 }
 
 /** Reads until the peer closes; reports any bytes after the record on one stderr line. */

@@ -181,7 +181,7 @@ Deno.test("record server: an empty connection and a stalled record get one line 
     closeQuietly(stalled);
     assert.match(
       r.err[1],
-      /^record: incomplete record from .*: no byte for 200 ms after 5 of 12 bytes; closing the connection$/,
+      /^record: incomplete record from .*: 5 of 12 bytes within 200 ms \(the whole record must arrive within --timeout\); closing the connection$/,
     );
   } finally {
     await r.stop();
@@ -249,4 +249,33 @@ Deno.test("record server: close() ends open connections and waits for them", asy
   assert.equal(await readLine(conn, 2000).catch(() => null), null);
   closeQuietly(conn);
   assert.deepEqual(r.err, [], "closing is not an error");
+});
+
+Deno.test("--timeout limits the whole record: a record trickled a byte at a time is cut off", async () => {
+  const r = await start({ timeoutMs: 600 });
+  try {
+    const conn = await connect(r.addr, 2000);
+    const t0 = performance.now();
+    // one byte every 150 ms: each wait is far below the limit, the whole record far above
+    let sent = 0;
+    try {
+      for (; sent < RECORD.length && r.err.length === 0; sent++) {
+        await writeAll(conn, RECORD.subarray(sent, sent + 1), 2000);
+        await sleep(150);
+      }
+    } catch {
+      // the server closed it
+    }
+    await lines(r.err, 1);
+    const took = performance.now() - t0;
+    closeQuietly(conn);
+    assert.match(
+      r.err[0],
+      /^record: incomplete record from .*: [1-9]\d* of 12 bytes within 600 ms \(the whole record must arrive within --timeout\); closing the connection$/,
+    );
+    assert.ok(took < 1500, `cut off after ${Math.round(took)} ms`);
+    assert.ok(sent < 12, `${sent} bytes were sent before it was cut off`);
+  } finally {
+    await r.stop();
+  }
 });

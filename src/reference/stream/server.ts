@@ -2,7 +2,8 @@
  * The listen / accept / close skeleton the reference stream servers share (echo, record):
  * listen on TCP or (safely, through {@linkcode listenUnix}) on a Unix socket path, accept
  * clients concurrently and hand each connection to a handler, keep serving when accept
- * fails (EMFILE and friends), and on close stop accepting, close every connection, remove
+ * fails (EMFILE and friends: logged, retried every 100 ms; a connection reset before it was
+ * accepted is skipped without a pause), and on close stop accepting, close every connection, remove
  * the socket node only if it is still ours, and wait for every handler to finish.
  *
  * @example
@@ -21,8 +22,24 @@
  */
 
 import { formatSockaddr } from "../../python/addrinfo.ts";
+import { errnoCode } from "../../python/errno.ts";
 import { closeQuietly, formatAddress, sleep, type StreamAddress } from "../../net/sockets.ts";
 import { listenUnix } from "./unix_listen.ts";
+
+/**
+ * Accept errors that concern one connection only: they never pause accepting. Any other
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...) is logged and retried every 100 ms.
+ */
+const PER_CONNECTION = new Set([
+  "ENOTCONN",
+  "ECONNABORTED",
+  "ECONNRESET",
+  "EPROTO",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPERM",
+]);
 
 /** Options of {@linkcode serveStream}. */
 export interface StreamServerOptions {
@@ -177,6 +194,9 @@ export async function serveStream(
         conn = await listener.accept();
       } catch (err) {
         if (closing) break;
+        // One connection's trouble (it was reset or aborted before it was accepted, so
+        // getpeername fails with ENOTCONN): skip it and accept the next at once.
+        if (PER_CONNECTION.has(errnoCode(err) ?? "")) continue;
         const message = (err as Error).message;
         if (failures === 0 || message !== problem) {
           log(

@@ -73,3 +73,94 @@ Deno.test("startupLine: the host as given, or as bound for wildcards and port 0"
     "starting up on ./uds_socket",
   );
 });
+
+/**
+ * A reset storm: `perSecond` clients a second, each connecting and resetting at once
+ * (SO_LINGER 0), for `seconds`. Many reset before the server accepts them.
+ */
+export function resetStorm(port: number, perSecond: number, seconds: number): Deno.ChildProcess {
+  const script = `
+import socket, struct, sys, time
+port, rate, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+end = time.time() + secs
+n = 0
+while time.time() < end:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    try:
+        s.connect(('127.0.0.1', port))
+    except OSError:
+        pass
+    s.close()
+    n += 1
+    time.sleep(1 / rate)
+print(n)
+`;
+  return new Deno.Command("python3", {
+    args: ["-c", script, String(port), String(perSecond), String(seconds)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/**
+ * Round trips on fresh connections while `busy` runs, in ms: connect, send `payload` (one
+ * byte by default), half-close, read to the end.
+ */
+export async function roundTrips(
+  addr: { transport: "tcp"; hostname: string; port: number },
+  busy: Promise<unknown>,
+  payload: Uint8Array = new Uint8Array([0x61]),
+): Promise<number[]> {
+  let done = false;
+  busy.finally(() => (done = true));
+  const times: number[] = [];
+  while (!done && times.length < 2000) {
+    const t0 = performance.now();
+    const conn = await connect(addr, 5000);
+    try {
+      await writeAll(conn, payload, 5000);
+      await conn.closeWrite();
+      await readUntilEof(conn, { timeoutMs: 5000 });
+    } finally {
+      closeQuietly(conn);
+    }
+    times.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return times;
+}
+
+/** The `p` quantile of `values`. */
+export function quantile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+Deno.test("serveStream: connections reset before they are accepted never pause accepting", async () => {
+  const logged: string[] = [];
+  const server = await serveStream({
+    listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
+    label: "test",
+    log: (l) => logged.push(l),
+  }, async (conn) => {
+    const got = await readUntilEof(conn, { timeoutMs: 5000 });
+    await writeAll(conn, got, 5000);
+  });
+  const port = (server.addr as Deno.NetAddr).port;
+  try {
+    const storm = resetStorm(port, 20, 3);
+    const times = await roundTrips({ transport: "tcp", hostname: "127.0.0.1", port }, storm.status);
+    await storm.output();
+    const p99 = quantile(times, 0.99);
+    assert.ok(times.length > 20, `${times.length} round trips`);
+    // generous for a loaded machine, yet far below the old 100 ms back-off per reset
+    assert.ok(
+      p99 < 80,
+      `p99 round trip ${p99.toFixed(1)} ms during the storm (max ${Math.max(...times).toFixed(1)})`,
+    );
+    assert.ok(!logged.some((l) => /cannot accept connections/.test(l)), logged.join("\n"));
+  } finally {
+    await server.close();
+  }
+});

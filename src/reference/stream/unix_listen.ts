@@ -6,6 +6,11 @@
  *   succeeds), a regular file, a directory, a symbolic link or anything else makes start-up
  *   fail with an error naming the path, leaving it untouched;
  * - a path over the 107-byte limit fails before bind;
+ * - the stale check, the removal and the bind happen under an exclusive lock on
+ *   `PATH.lock` ({@linkcode withPathLock}; the file is removed again at once), so of two
+ *   servers started at once on one stale path exactly one serves and the other refuses
+ *   ("a live server is listening there"); the lock needs read and write access to
+ *   `PATH.lock` too;
  * - with a mode, the process umask is set for the bind, so the node is created with
  *   exactly that mode and never exists with a looser one (checked after bind); bind itself
  *   fails (EADDRINUSE) rather than replace anything that appeared at the path meanwhile;
@@ -13,9 +18,13 @@
  *   and inode), and removed at once (Deno's own removal happens only when the listener
  *   resource is dropped, after a pending accept is cancelled, possibly after the process
  *   has exited). Deno removes the bound path at that drop whatever is there, so when the
- *   node was replaced the real listener is never closed: it is unref'd and left to the
- *   process exit, and the listener handed out rejects pending and later accepts as a
- *   closed one does. The replacement is never deleted.
+ *   node was replaced, the replacement is kept under a hard link (`PATH.keep-PID`) while
+ *   the real listener closes, and linked back at the path once Deno has removed it (never
+ *   over anything new); so a replacement survives both `close()` and the end of a process
+ *   that uses this as a library. Without write access beside the path the real listener
+ *   is left open (unref'd) instead, which is safe when the process ends with `Deno.exit`
+ *   (as the CLI does). The listener handed out rejects pending and later accepts as a
+ *   closed one does.
  *
  * Every error is a {@linkcode UnixListenError} whose message starts with the path.
  * A mode needs Deno's `--allow-sys` (Deno 2.9 checks sys access "umask" but does not accept
@@ -215,8 +224,12 @@ export async function listenUnix(
   ) {
     throw new UnixListenError(path, `mode ${opts.mode} is not a permission mode (0 to 0o777)`);
   }
-  await clearStale(path);
-  const inner = bindAt(path, opts.mode);
+  // The stale check, the removal and the bind are one step under the path's lock, so two
+  // servers starting at once cannot both remove, bind and serve (one would be unreachable).
+  const inner = await withPathLock(path, async () => {
+    await clearStale(path);
+    return bindAt(path, opts.mode);
+  });
   let node: NodeId;
   let mode: number;
   try {
@@ -255,9 +268,14 @@ export async function listenUnix(
     if (now === undefined) result = "gone";
     else if (now.dev === node.dev && now.ino === node.ino) result = "removed";
     else result = "replaced";
-    // Deno removes the bound path when the listener resource is dropped, whatever is there:
-    // only let that happen when the node is ours (or gone).
-    guarded.shut(result !== "replaced");
+    // Deno removes the bound path when the listener resource is dropped, whatever is there
+    // (on close, and at the end of the process for one never closed): when the node is
+    // another's, it is kept under a second name meanwhile and put back.
+    if (result === "replaced") {
+      closeKeeping(path, now!, guarded);
+      return result;
+    }
+    guarded.shut(true);
     if (result === "removed") {
       // The drop happens once a pending accept has been cancelled, which may be after the
       // process has exited: remove the node now, if it is still ours.
@@ -274,6 +292,149 @@ export async function listenUnix(
   };
   const guarded = new GuardedListener(inner, close);
   return { path, listener: guarded, node, close };
+}
+
+/** How long a start waits for another server's start on the same path, in ms. */
+export const LOCK_WAIT_MS = 5000;
+
+/**
+ * Runs `fn` holding an exclusive lock (flock) on `PATH.lock`, created beside the path and
+ * removed again before the lock is released, so no lock file is left behind. A start that
+ * finds the lock file replaced after it got the lock (the holder removed it) tries again
+ * with the new one. Throws {@linkcode UnixListenError} when the lock cannot be had within
+ * {@linkcode LOCK_WAIT_MS} or the lock file cannot be made (it needs read and write access
+ * to `PATH.lock` as well as to the path).
+ *
+ * @example
+ * ```ts
+ * import { withPathLock } from "./unix_listen.ts";
+ * await withPathLock("/tmp/sockspec-example.sock", async () => {
+ *   // check the path and bind it; no other sockspec server does the same meanwhile
+ * });
+ * ```
+ */
+export async function withPathLock<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
+  const lockPath = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(lockPath, { read: true, write: true, create: true, mode: 0o600 });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotCapable) {
+        throw new UnixListenError(
+          path,
+          `${
+            (err as Error).message
+          }; run Deno with --allow-read=${path},${lockPath} --allow-write=${path},${lockPath}`,
+        );
+      }
+      throw new UnixListenError(
+        path,
+        `cannot make the lock file ${lockPath}: ${errnoLine(err)}; the directory must be writable`,
+      );
+    }
+    let locked = false;
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const got = await Promise.race([
+        file.lock(true).then(() => true),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), deadline - Date.now()))),
+      ]).finally(() => clearTimeout(timer));
+      if (!got) {
+        throw new UnixListenError(
+          path,
+          `another server is starting at this path (it holds ${lockPath}) for over ${LOCK_WAIT_MS} ms; try again`,
+        );
+      }
+      locked = true;
+      // The holder before us removes the lock file before it unlocks: if ours is no longer
+      // the file at lockPath, start over with the one there now.
+      const mine = file.statSync();
+      const now = nodeId(lockPath);
+      if (!now || now.dev !== mine.dev || now.ino !== mine.ino) continue;
+      try {
+        return await fn();
+      } finally {
+        try {
+          Deno.removeSync(lockPath);
+        } catch {
+          // already gone
+        }
+      }
+    } finally {
+      if (locked) await file.unlock().catch(() => {});
+      file.close();
+    }
+  }
+  throw new UnixListenError(path, `cannot get the lock ${lockPath}; try again`);
+}
+
+/** How long a replaced node may take to be put back after the listener is closed, in ms. */
+const RESTORE_MS = 2000;
+
+/**
+ * Closes the real listener of a server whose node was replaced, without losing the
+ * replacement: a hard link keeps the replacement's inode under `PATH.keep-PID`; once Deno
+ * has removed the path (at once, or when the pending accept has been cancelled) the link
+ * is put back at the path (never over anything that appeared there meanwhile) and the
+ * extra name removed. When the link cannot be made (no write access beside the path), the
+ * listener is left open (unref'd) instead, as before: safe under `Deno.exit`, which drops
+ * nothing.
+ */
+function closeKeeping(path: string, replacement: NodeId, guarded: GuardedListener): void {
+  const keep = `${path}.keep-${Deno.pid}`;
+  try {
+    Deno.linkSync(path, keep);
+    const kept = nodeId(keep);
+    if (!kept || kept.dev !== replacement.dev || kept.ino !== replacement.ino) {
+      throw new Error("the node changed while keeping it");
+    }
+  } catch {
+    try {
+      const kept = nodeId(keep);
+      if (kept && kept.dev === replacement.dev && kept.ino === replacement.ino) {
+        Deno.removeSync(keep);
+      }
+    } catch {
+      // nothing to undo
+    }
+    guarded.shut(false);
+    return;
+  }
+  guarded.shut(true);
+  const putBack = (): boolean => {
+    const at = nodeId(path);
+    if (at && at.dev === replacement.dev && at.ino === replacement.ino) return false; // not yet
+    if (!at) {
+      try {
+        Deno.linkSync(keep, path);
+      } catch {
+        // something appeared at the path meanwhile: it is not ours to replace
+      }
+    }
+    try {
+      Deno.removeSync(keep);
+    } catch {
+      // gone
+    }
+    return true;
+  };
+  if (putBack()) return;
+  const until = Date.now() + RESTORE_MS;
+  const poll = () => {
+    if (putBack()) return;
+    if (Date.now() < until) setTimeout(poll, 5);
+    else {
+      // Deno has not removed it: the replacement is still at the path; drop the extra name
+      try {
+        Deno.removeSync(keep);
+      } catch {
+        // gone
+      }
+    }
+  };
+  setTimeout(poll, 0);
 }
 
 function octal(mode: number): string {
@@ -307,7 +468,7 @@ function bindFailure(path: string, err: unknown): string {
   if (err instanceof Deno.errors.NotCapable) {
     return `${
       (err as Error).message
-    }; run Deno with --allow-read=${path} --allow-write=${path} --allow-net=unix:${path}`;
+    }; run Deno with --allow-read=${path},${path}.lock --allow-write=${path},${path}.lock --allow-net=unix:${path}`;
   }
   switch (errnoCode(err)) {
     case "EADDRINUSE":
@@ -378,7 +539,9 @@ function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
     if (err instanceof Deno.errors.NotCapable) {
       throw new UnixListenError(
         path,
-        `${(err as Error).message}; run Deno with --allow-read=${path} --allow-write=${path}`,
+        `${
+          (err as Error).message
+        }; run Deno with --allow-read=${path},${path}.lock --allow-write=${path},${path}.lock`,
       );
     }
     throw new UnixListenError(path, `cannot look at the path: ${errnoLine(err)}`);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { CLI_PATH } from "../targets.ts";
 import { closeQuietly, connect, readExactly, sleep, writeAll } from "../../net/sockets.ts";
 import { unixListening } from "../../harness/target.ts";
-import { clearStale, isLive, listenUnix, UnixListenError } from "./unix_listen.ts";
+import { clearStale, isLive, listenUnix, nodeId, UnixListenError } from "./unix_listen.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sockspec-ul-" });
@@ -235,7 +235,8 @@ Deno.test("clearStale: nothing at the path is fine", async () => {
 // The reference server and client as processes.
 
 function unixPerms(path: string): string[] {
-  return [`--allow-read=${path}`, `--allow-write=${path}`, `--allow-net=unix:${path}`];
+  const both = `${path},${path}.lock`;
+  return [`--allow-read=${both}`, `--allow-write=${both}`, `--allow-net=unix:${path}`];
 }
 
 function spawnServer(path: string, extra: string[] = [], perms: string[] = []): Deno.ChildProcess {
@@ -406,4 +407,176 @@ Deno.test("client echo --unix: [Errno 2] and [Errno 111] on stdout, exit 1", asy
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /^\[Errno 111\] Connection refused$/m);
   });
+});
+
+/**
+ * Two processes start a server on the same stale path at the same moment, `trials` times.
+ * Returns how many trials ended with both listening, and the refusals seen.
+ */
+export async function dualStartTrials(
+  trials: number,
+): Promise<{ both: number; neither: number; refusals: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dual-" });
+  const helper = new URL("./_dual_start_helper.ts", import.meta.url).pathname;
+  const spawn = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--allow-read", "--allow-write", "--allow-net", helper],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+  const sides = [spawn(), spawn()];
+  const writers = sides.map((s) => s.stdin.getWriter());
+  const readers = sides.map((s) => s.stdout.pipeThrough(new TextDecoderStream()).getReader());
+  const buffers = ["", ""];
+  const nextLine = async (i: number): Promise<string> => {
+    const deadline = Date.now() + 10_000;
+    while (!buffers[i].includes("\n")) {
+      if (Date.now() > deadline) throw new Error(`helper ${i} gave no answer in 10 s`);
+      const { value, done } = await readers[i].read();
+      if (done) throw new Error(`helper ${i} ended`);
+      buffers[i] += value;
+    }
+    const nl = buffers[i].indexOf("\n");
+    const line = buffers[i].slice(0, nl);
+    buffers[i] = buffers[i].slice(nl + 1);
+    return line;
+  };
+  let both = 0;
+  let neither = 0;
+  const refusals: string[] = [];
+  try {
+    // stale nodes: bound by python and closed without unlinking
+    const paths = Array.from({ length: trials }, (_, i) => `${dir}/s${i}`);
+    const made = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import socket,sys\nfor p in sys.argv[1:]:\n s=socket.socket(socket.AF_UNIX); s.bind(p); s.close()",
+        ...paths,
+      ],
+    }).output();
+    assert.ok(made.success, "python3 made the stale nodes");
+    for (const path of paths) {
+      const go = new TextEncoder().encode(`go ${path}\n`);
+      await Promise.all(writers.map((w) => w.write(go)));
+      const answers = await Promise.all([nextLine(0), nextLine(1)]);
+      const oks = answers.filter((a) => a.startsWith("ok "));
+      if (oks.length === 2) both++;
+      if (oks.length === 0) neither++;
+      refusals.push(...answers.filter((a) => a.startsWith("refused ")));
+    }
+  } finally {
+    for (const w of writers) await w.close().catch(() => {});
+    await Promise.all(sides.map((s) => s.status));
+    for (const r of readers) r.releaseLock();
+    await Deno.remove(dir, { recursive: true });
+  }
+  return { both, neither, refusals };
+}
+
+Deno.test("two servers started at once on one stale path: exactly one serves, the other refuses", async () => {
+  const { both, neither, refusals } = await dualStartTrials(100);
+  assert.equal(both, 0, `${both} of 100 trials ended with both listening`);
+  assert.equal(neither, 0, `${neither} of 100 trials ended with neither listening`);
+  for (const r of refusals) {
+    assert.match(r, /a live server is listening there|another server is starting at this path/);
+  }
+});
+
+/** What {@linkcode replacedNodeAfterExit} found once the library user had exited. */
+export interface AfterExit {
+  /** What the user's close() returned. */
+  closeResult: string;
+  /** Its exit code. */
+  code: number;
+  /** The replacement's node is still at the path (same device and inode). */
+  intact: boolean;
+  /** A client connecting to the path reaches the replacement. */
+  serves: boolean;
+  /** Everything in the directory besides the path. */
+  extra: string[];
+}
+
+/**
+ * A process uses {@linkcode listenUnix} as a library: it listens, another server replaces
+ * its node (a live Python server), it calls close() and ends without `Deno.exit`, so its
+ * runtime drops its resources. Afterwards: is the replacement intact, and does it serve?
+ */
+export async function replacedNodeAfterExit(): Promise<AfterExit> {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-keep-" });
+  const path = `${dir}/s`;
+  const lib = new URL("./unix_listen.ts", import.meta.url).href;
+  const script = `
+    import { listenUnix } from "${lib}";
+    const server = await listenUnix(${JSON.stringify(path)});
+    const accepting = server.listener.accept().catch(() => {});
+    console.log("listening");
+    for await (const _ of Deno.stdin.readable) break;
+    console.log(server.close());
+    await accepting;
+  `;
+  const user = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const out = user.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let replacement: Deno.ChildProcess | undefined;
+  try {
+    assert.match((await out.read()).value ?? "", /listening/);
+    replacement = new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import os,socket,sys\np=sys.argv[1]\nos.unlink(p)\ns=socket.socket(socket.AF_UNIX)\ns.bind(p)\ns.listen()\nprint('up', flush=True)\nwhile True:\n c,_=s.accept(); c.sendall(b'replacement'); c.close()",
+        path,
+      ],
+      stdout: "piped",
+    }).spawn();
+    const up = replacement.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await up.read()).value ?? "", /up/);
+    up.releaseLock();
+    const node = Deno.lstatSync(path);
+    const w = user.stdin.getWriter();
+    await w.write(new TextEncoder().encode("go\n"));
+    await w.close();
+    let said = "";
+    for (;;) {
+      const { value, done } = await out.read();
+      if (done) break;
+      said += value;
+    }
+    const status = await user.status;
+    const now = nodeId(path);
+    const intact = now?.dev === node.dev && now?.ino === node.ino;
+    let serves = false;
+    try {
+      const conn = await connect({ transport: "unix", path }, 2000);
+      serves = new TextDecoder().decode(await readExactly(conn, 11, 2000)) === "replacement";
+      closeQuietly(conn);
+    } catch {
+      serves = false;
+    }
+    const extra = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== "s");
+    return { closeResult: said.trim(), code: status.code, intact, serves, extra };
+  } finally {
+    out.releaseLock();
+    try {
+      replacement?.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+    await replacement?.status;
+    await replacement?.stdout.cancel().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("library close(): a node that replaced ours survives the process exit (no Deno.exit)", async () => {
+  const r = await replacedNodeAfterExit();
+  assert.equal(r.code, 0);
+  assert.equal(r.closeResult, "replaced");
+  assert.ok(r.intact, "the replacement's node is intact after the exit");
+  assert.ok(r.serves, "the replacement still serves through the path");
+  assert.deepEqual(r.extra, [], "nothing else is left beside the path");
 });
