@@ -253,8 +253,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * const addr = server.address("unix"); // { transport: "unix", path: "/tmp/sockspec-.../sock" }
+   * function where(server: Instance) {
+   *   return server.address("unix"); // { transport: "unix", path: "/tmp/sockspec-.../sock" }
+   * }
    * ```
    */
   address(transport: "tcp" | "unix"): StreamAddress {
@@ -272,8 +273,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * const status = await server.waitExit(1000);
+   * async function exitedByItself(server: Instance): Promise<boolean> {
+   *   return (await server.waitExit(1000)) !== undefined;
+   * }
    * ```
    */
   async waitExit(timeoutMs: number): Promise<Deno.CommandStatus | undefined> {
@@ -295,8 +297,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * server.kill("SIGINT");
+   * function interrupt(server: Instance): void {
+   *   server.kill("SIGINT"); // like Ctrl-C
+   * }
    * ```
    */
   kill(signal: Deno.Signal = "SIGTERM"): void {
@@ -321,9 +324,10 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * await server.stop();
-   * server.leftovers(); // []
+   * async function stopClean(server: Instance): Promise<number[]> {
+   *   await server.stop();
+   *   return server.leftovers(); // pids; [] when nothing was left behind
+   * }
    * ```
    */
   leftovers(): number[] {
@@ -337,8 +341,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * await server.stop();
+   * async function done(server: Instance): Promise<void> {
+   *   await server.stop();
+   * }
    * ```
    */
   async stop(): Promise<void> {
@@ -379,8 +384,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * server.describe(); // "pid 1234, exited with code 1"
+   * function state(server: Instance): string {
+   *   return server.describe(); // "pid 1234, exited with code 1"
+   * }
    * ```
    */
   describe(): string {
