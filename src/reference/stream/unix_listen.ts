@@ -45,7 +45,8 @@ export class UnixListenError extends Error {
    * @example
    * ```ts
    * import { UnixListenError } from "./unix_listen.ts";
-   * throw new UnixListenError("/tmp/uds_socket", "a live server is listening there");
+   * const err = new UnixListenError("/tmp/uds_socket", "a live server is listening there");
+   * console.log(err.message); // names the path
    * ```
    */
   constructor(readonly path: string, detail: string) {
@@ -192,9 +193,14 @@ export function nodeId(path: string): NodeId | undefined {
  * @example
  * ```ts
  * import { listenUnix } from "./unix_listen.ts";
- * const server = await listenUnix("/tmp/sockspec-example.sock");
+ * const dir = await Deno.makeTempDir();
+ * const server = await listenUnix(`${dir}/sock`);
+ * const client = await Deno.connect({ transport: "unix", path: `${dir}/sock` });
  * const conn = await server.listener.accept();
+ * conn.close();
+ * client.close();
  * server.close();
+ * await Deno.remove(dir);
  * ```
  */
 export async function listenUnix(
@@ -328,7 +334,9 @@ function bindFailure(path: string, err: unknown): string {
  * @example
  * ```ts
  * import { clearStale } from "./unix_listen.ts";
- * await clearStale("/tmp/sockspec-example.sock");
+ * const dir = await Deno.makeTempDir();
+ * await clearStale(`${dir}/sock`); // nothing there: fine
+ * await Deno.remove(dir);
  * ```
  */
 export async function clearStale(path: string): Promise<void> {
