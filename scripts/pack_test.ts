@@ -24,16 +24,28 @@ function sh(line: string, cwd: string, timeoutMs = 120_000) {
   });
 }
 
-/** The runtime files both packages must hold: modules, deno.json (VERSION), the C baseline. */
+/**
+ * The runtime files both packages must hold: modules, deno.json (VERSION), the C baseline,
+ * and the JSON schemas (the manifest validator imports the manifest schema; reports and
+ * users' manifests name them).
+ */
 function assertRuntimeOnly(files: string[], what: string): void {
   const bad = files.filter((f) =>
     f.endsWith("_test.ts") || f.startsWith(".ci/") || f.startsWith("docs/") ||
     f.startsWith("src/testdata/") || f.startsWith("examples/") || f.startsWith("scripts/") ||
-    f.startsWith("schemas/") || f.startsWith("expectations/") || f.endsWith(".png") ||
+    (f.startsWith("schemas/") && !f.endsWith(".schema.json")) || f.startsWith("expectations/") ||
+    f.endsWith(".png") ||
     (f.startsWith("fixtures/") && f !== "fixtures/c/echo_server.c") || f.startsWith(".git")
   );
   assert.deepEqual(bad, [], `${what} carries files that do not run`);
-  for (const need of ["mod.ts", "deno.json", "src/cli/main.ts", "fixtures/c/echo_server.c"]) {
+  const needs = [
+    "mod.ts",
+    "deno.json",
+    "src/cli/main.ts",
+    "fixtures/c/echo_server.c",
+    "schemas/manifest.schema.json",
+  ];
+  for (const need of needs) {
     assert.ok(files.includes(need), `${what} lacks ${need}`);
   }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Case } from "../../src/case/case.ts";
+import { type Case, inFamily } from "../../src/case/case.ts";
 import { streamClientCases } from "./stream.ts";
 import { dgramClientCases } from "./dgram.ts";
 import { recordClientCases } from "./record.ts";
@@ -21,9 +21,9 @@ export { recordClientCases } from "./record.ts";
 
 /** Every client case: stream (TCP, Unix), datagram (UDP, Unix), record. */
 export const clientCasesAll: Case[] = [
-  ...streamClientCases("tcp"),
-  ...streamClientCases("unix"),
-  ...dgramClientCases("udp"),
-  ...dgramClientCases("unixgram"),
-  ...recordClientCases,
+  ...inFamily("Stream echo client over TCP", streamClientCases("tcp")),
+  ...inFamily("Stream echo client over a Unix domain socket", streamClientCases("unix")),
+  ...inFamily("UDP echo client", dgramClientCases("udp")),
+  ...inFamily("Unix datagram echo client", dgramClientCases("unixgram")),
+  ...inFamily("Packed record client", recordClientCases),
 ];

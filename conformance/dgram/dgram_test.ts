@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseManifest } from "../../src/harness/manifest.ts";
+import { loadManifest, parseManifest } from "../../src/harness/manifest.ts";
 import { runCase } from "../../src/harness/runner.ts";
 import { serveDgram } from "../../src/reference/dgram/server.ts";
 import {
@@ -10,7 +10,8 @@ import {
   toDenoAddr,
 } from "../../src/net/datagram.ts";
 import { referenceTargets } from "../../src/reference/targets.ts";
-import { dgramCases, dgramCasesAll, quietMs } from "./dgram.ts";
+import { counted, quietMs } from "../../src/checks/dgram.ts";
+import { dgramCases, dgramCasesAll } from "./dgram.ts";
 
 const byId = new Map(dgramCasesAll.map((c) => [c.id, c]));
 
@@ -25,45 +26,33 @@ function attached(port: number, properties: Record<string, unknown>) {
   }, "dgram_test.json");
 }
 
-/** A python3 client for dgram/udp/10: sends SOCKSPEC_MESSAGE_SIZE bytes, then `tail`. */
-function pythonClient(tail: string): string[] {
-  return [
-    "python3",
-    "-c",
-    "import os, socket, sys\n" +
-    "n = int(os.environ['SOCKSPEC_MESSAGE_SIZE'])\n" +
-    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
-    "try:\n    s.sendto(b'x' * n, (sys.argv[1], int(sys.argv[2])))\n" +
-    "except OSError as e:\n    print(e)\n    sys.exit(1)\n" + tail,
-    "{host}",
-    "{port}",
-  ];
+const BROKEN = new URL("../../fixtures/broken/dgram_broken.py", import.meta.url).pathname;
+
+/** A broken client of fixtures/broken/dgram_broken.py for dgram/udp/10. */
+function brokenClient(mode: "client-liar" | "client-exit-0"): string[] {
+  return ["python3", BROKEN, "--break", mode, "--client", "{host}", "{port}"];
 }
 
-Deno.test("ids, levels and transports", () => {
-  assert.deepEqual(dgramCases("udp").map((c) => c.id.split("/").at(-1)), [
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "6",
-    "7",
-    "8",
-    "9",
-    "10",
-  ]);
-  assert.equal(dgramCases("unixgram").length, 11);
+Deno.test("every case: a unique id in its transport's family, a title, a hint, a requirement", () => {
+  const ids = dgramCasesAll.map((c) => c.id);
+  assert.equal(new Set(ids).size, ids.length, "duplicate ids");
   for (const c of dgramCasesAll) {
     assert.equal(c.kind, "dgram-echo");
     assert.ok(c.id.startsWith(`dgram/${c.transport}/`), c.id);
+    assert.match(
+      c.familyTitle ?? "",
+      /^Datagram echo over (UDP|Unix datagram sockets) \(SPEC 4\)$/,
+    );
+    assert.ok((c.hint ?? "").length > 10, `${c.id} has no hint`);
+    assert.match(c.requirement, /\.$/, `${c.id}: a requirement is one sentence`);
   }
-  assert.deepEqual(dgramCasesAll.filter((c) => c.level === "INFO").map((c) => c.id), [
-    "dgram/udp/5",
-    "dgram/udp/7",
-    "dgram/unixgram/5",
-    "dgram/unixgram/7",
-  ]);
+  // A number means one requirement: where both transports have it, the requirement is the same
+  // (the size search's ceiling aside), so the two /10 of old are now /udp/10 and /unixgram/12.
+  const udp = new Map(dgramCases("udp").map((c) => [c.id.split("/")[2], c.requirement]));
+  for (const c of dgramCases("unixgram")) {
+    const n = c.id.split("/")[2];
+    if (udp.has(n) && n !== "5") assert.equal(c.requirement, udp.get(n), `dgram/*/${n}`);
+  }
   assert.equal(quietMs(100), 100);
   assert.equal(quietMs(5000), 250);
 });
@@ -81,8 +70,12 @@ Deno.test("a 777-byte buffer is found in few probes; truncation and zero-length 
     });
     const search = await runCase(target, byId.get("dgram/udp/5")!);
     assert.equal(search.verdict, "PASS", search.message);
-    assert.deepEqual(search.observed, { largestWhole: 777, above: "truncated to 777 bytes" });
-    assert.match(search.message, /\(3 probes\)/);
+    assert.deepEqual(search.observed, {
+      largestWhole: 777,
+      above: "truncated to 777 bytes",
+      answersOnlyFirstPeer: false,
+    });
+    assert.match(search.message, /\(3 probes up to 65507 from 127\.0\.0\.1:\d+\)$/);
     for (
       const id of [
         "dgram/udp/1",
@@ -131,10 +124,17 @@ Deno.test("a server that drops long datagrams: the binary search finds its edge"
     const target = attached((sock.addr as Deno.NetAddr).port, { bufferSize: 4096 });
     const search = await runCase(target, byId.get("dgram/udp/5")!);
     assert.equal(search.verdict, "PASS", search.message);
-    assert.deepEqual(search.observed, { largestWhole: 1234, above: "no answer" });
+    assert.deepEqual(search.observed, {
+      largestWhole: 1234,
+      above: "no answer",
+      answersOnlyFirstPeer: false,
+    });
     const trunc = await runCase(target, byId.get("dgram/udp/6")!);
     assert.equal(trunc.verdict, "FAIL");
-    assert.match(trunc.message, /no answer to a 4097-byte datagram/);
+    assert.match(
+      trunc.message,
+      /^the 4097-byte datagram: expected an answer to the 4097-byte datagram from 127\.0\.0\.1:\d+, got no answer within 1000 ms$/,
+    );
   } finally {
     sock.close();
     await loop;
@@ -178,14 +178,14 @@ Deno.test("dgram/udp/10 judges the declared client only: SKIP without one, PASS/
   }
   // says "Message too long" for a datagram that fits, yet exits 0
   const liar = await runCase(
-    attached(9, { client: pythonClient("print('[Errno 90] Message too long')\n") }),
+    attached(9, { client: brokenClient("client-liar") }),
     c,
   );
   assert.equal(liar.verdict, "FAIL", liar.message);
   assert.match(liar.message, /printed "Message too long" for a 65507-byte datagram, which fits/);
   // right for the datagram that fits, but exits 0 after EMSGSIZE
   const code = await runCase(
-    attached(9, { client: pythonClient("").map((a) => a.replace("sys.exit(1)", "sys.exit(0)")) }),
+    attached(9, { client: brokenClient("client-exit-0") }),
     c,
   );
   assert.equal(code.verdict, "FAIL", code.message);
@@ -234,4 +234,137 @@ Deno.test("dgram/unixgram/11 sends from an unbound socket of its own, then needs
   const reference = referenceTargets().find((t) => t.name === "reference-unixgram")!;
   const ok = await runCase(reference, c);
   assert.equal(ok.verdict, "PASS", ok.message);
+});
+
+const fixture = (name: string) =>
+  loadManifest(new URL(`../../fixtures/broken/${name}`, import.meta.url).pathname);
+
+Deno.test("a server that connect()s to its first peer: the size search measures it from one socket and says so", async () => {
+  // Before: every probe came from a fresh socket, so over UDP the search saw "1 bytes: no
+  // answer" (largestWhole 0) and over Unix datagrams the INFO case FAILed with EPERM.
+  const target = await fixture("dgram-connect-first.json");
+  for (const t of ["udp", "unixgram"]) {
+    const r = await runCase(target, byId.get(`dgram/${t}/5`)!);
+    assert.equal(r.verdict, "PASS", r.message);
+    assert.deepEqual(r.observed, {
+      largestWhole: 4096,
+      above: "truncated to 4096 bytes",
+      answersOnlyFirstPeer: true,
+    });
+    assert.match(r.message, /; the server answers only its first peer \(a second client: /);
+    const three = await runCase(target, byId.get(`dgram/${t}/3`)!);
+    assert.equal(three.verdict, "FAIL", three.message);
+  }
+});
+
+Deno.test("Unix datagram size search: up to what the client can send, '1 byte', and 'nothing larger fits' only on a refused send", async () => {
+  // Before: capped at 65,507 ("nothing larger fits in one datagram") for a server that echoes
+  // 65,536 whole.
+  const big = await runCase(
+    await fixture("dgram-big-unix-buffer.json"),
+    byId.get("dgram/unixgram/5")!,
+  );
+  assert.equal(big.verdict, "PASS", big.message);
+  assert.match(
+    big.message,
+    /^largest whole datagram 65536 bytes; 65537 bytes: truncated to 65536 bytes /,
+  );
+  // A server that echoes everything: the search reaches the client's own limit, where the
+  // kernel refuses one byte more.
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgtest-" });
+  const sock = openDatagram({ transport: "unixgram", path: `${dir}/server` });
+  const loop = (async () => {
+    try {
+      while (true) {
+        const [data, from] = await sock.receive(new Uint8Array(1 << 21));
+        await sock.send(data, from);
+      }
+    } catch {
+      // closed
+    }
+  })();
+  try {
+    const target = parseManifest({
+      name: "echo-all",
+      kind: "dgram-echo",
+      transports: ["unixgram"],
+      attach: { path: `${dir}/server` },
+      timeoutMs: 1000,
+    }, "dgram_test.json");
+    const all = await runCase(target, byId.get("dgram/unixgram/5")!);
+    assert.equal(all.verdict, "PASS", all.message);
+    assert.equal(all.observed.above, "nothing larger fits in one datagram");
+    const max = Number(/probes up to (\d+)/.exec(all.message)?.[1]);
+    assert.ok(max > 65536, all.message);
+    assert.equal(all.observed.largestWhole, max);
+  } finally {
+    sock.close();
+    await loop;
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(counted(1, "byte"), "1 byte");
+  assert.equal(counted(2, "byte"), "2 bytes");
+});
+
+Deno.test("broken fixtures: each FAIL names the step and what came back, errno text once", async () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "dgram-corrupt.json",
+      "dgram/unixgram/1",
+      /^the tutorial message: expected the same 42 bytes back, but the datagram differs at byte 41: sent b'\.', got b'\\x0e'$/,
+    ],
+    [
+      "dgram-truncate-below.json",
+      "dgram/udp/4",
+      /^the 4096-byte datagram: expected the same 4096 bytes back, but the datagram came back truncated to 4000 of 4096 bytes$/,
+    ],
+    [
+      "dgram-crash-on-unbound.json",
+      "dgram/unixgram/11",
+      /^after (1 datagram from an unbound socket, the server no longer receives: sending 20 bytes from \(unbound\) to \S+ failed: \[Errno 111\] Connection refused|2 datagrams from an unbound socket, the server gave a bound client no echo: .*) \(the target stopped by itself: pid \d+, exited with code 1[^)]*\)$/,
+    ],
+  ];
+  for (const [manifest, id, want] of cases) {
+    const r = await runCase(await fixture(manifest), byId.get(id)!);
+    assert.equal(r.verdict, "FAIL", `${manifest} ${id}: ${r.message}`);
+    assert.match(r.message, want);
+    assert.doesNotMatch(r.message, /os error/);
+    assert.equal(r.message.match(/exited with code/g)?.length ?? 0, id.endsWith("/11") ? 1 : 0);
+  }
+});
+
+Deno.test("an INFO case never FAILs because a probe was refused: it reports what it saw", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockspec-dgtest-" });
+  try {
+    // a socket node nobody reads any more: every send to it is refused
+    openDatagram({ transport: "unixgram", path: `${dir}/server` }).close();
+    const target = parseManifest({
+      name: "refuses",
+      kind: "dgram-echo",
+      transports: ["unixgram"],
+      attach: { path: `${dir}/server` },
+      timeoutMs: 500,
+    }, "dgram_test.json");
+    const search = await runCase(target, byId.get("dgram/unixgram/5")!);
+    assert.equal(search.verdict, "PASS", search.message);
+    assert.equal(search.observed.largestWhole, 0);
+    assert.equal(search.observed.above, "the send was refused: [Errno 111] Connection refused");
+    assert.match(search.message, /^largest whole datagram 0 bytes; 1 byte: the send was refused/);
+    const zero = await runCase(target, byId.get("dgram/unixgram/7")!);
+    assert.equal(zero.verdict, "PASS", zero.message);
+    assert.deepEqual(zero.observed, { zeroLength: null });
+    assert.equal(
+      zero.message,
+      "the zero-length datagram could not be sent: [Errno 111] Connection refused",
+    );
+    // a MUST case names the refused step
+    const after = await runCase(target, byId.get("dgram/unixgram/8")!);
+    assert.equal(after.verdict, "FAIL");
+    assert.equal(
+      after.message,
+      "sending the zero-length datagram failed: [Errno 111] Connection refused",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -30,8 +30,10 @@ import {
   type Case,
   type CaseContext,
   fail,
+  inFamily,
   type Observed,
   pass,
+  Skip,
   TargetError,
 } from "../../src/case/case.ts";
 import {
@@ -53,6 +55,7 @@ import {
 } from "../../src/python/netdb.ts";
 import { fromHex, pyRepr, toHex } from "../../src/python/repr.ts";
 import { withTimeout } from "../../src/net/sockets.ts";
+import { errnoLine } from "../../src/python/errno.ts";
 
 /** SPEC 9: `getservbyname` values, in the SPEC's order. */
 export const SPEC_SERVICES: readonly (readonly [name: string, port: number])[] = [
@@ -171,7 +174,7 @@ function hostsFileResolver(path: string): Resolver {
     text = Deno.readTextFileSync(path);
   } catch (e) {
     throw new TargetError(
-      `cannot read properties.hostsFile ${path} (${(e as Error).message}); check the path`,
+      `cannot read properties.hostsFile ${path} (${errnoLine(e)}); check the path`,
     );
   }
   return (host, family) => {
@@ -188,6 +191,27 @@ function hostsFileResolver(path: string): Resolver {
     });
     return Promise.reject(err);
   };
+}
+
+/**
+ * The resolver of `names/addrinfo/1`: the manifest's hosts file, or (undefined) the system
+ * resolver, which needs Deno's net permission (SKIP without it).
+ */
+async function resolverFor(ctx: CaseContext): Promise<Resolver | undefined> {
+  const hostsFile = ctx.target.properties.hostsFile;
+  if (hostsFile !== undefined) {
+    ctx.evidence.note(`names resolve from ${hostsFile} (properties.hostsFile)`);
+    return hostsFileResolver(hostsFile);
+  }
+  const net = await Deno.permissions.query({ name: "net", host: "localhost" });
+  if (net.state !== "granted") {
+    throw new Skip(
+      "resolving localhost needs Deno's net permission; run sockspec with " +
+        "--allow-net (or at least --allow-net=localhost)",
+    );
+  }
+  ctx.evidence.note("names resolve through the system resolver (node:dns lookup)");
+  return undefined;
 }
 
 /** True for 127.0.0.0/8, `::1` and IPv4-mapped 127.0.0.0/8. */
@@ -244,9 +268,10 @@ const base = { level: "INFO", kind: "runtime" } as const;
  * ```
  */
 export const namesCases: readonly Case[] = [
-  {
+  ...inFamily("Services database (SPEC 9)", [{
     ...base,
     id: "names/services/1",
+    hint: "the services database (/etc/services) should map each SPEC name to its port",
     requirement:
       "getservbyname gives http 80, https 443, ftp 21, gopher 70, smtp 25, imap 143, imaps 993, pop3 110, pop3s 995.",
     run(ctx) {
@@ -258,10 +283,11 @@ export const namesCases: readonly Case[] = [
       }));
       return Promise.resolve(verdict(entries, "getservbyname", `services database ${path}`));
     },
-  },
-  {
+  }, {
     ...base,
     id: "names/services/2",
+    hint:
+      "the SPEC name should be the primary name of its port in the services database, not an alias",
     requirement:
       "getservbyport is the reverse of getservbyname: 80 gives http, 443 https, ... 995 pop3s.",
     run(ctx) {
@@ -277,10 +303,11 @@ export const namesCases: readonly Case[] = [
       });
       return Promise.resolve(verdict(entries, "getservbyport", `services database ${path}`));
     },
-  },
-  {
+  }]),
+  ...inFamily("Protocols database (SPEC 9)", [{
     ...base,
     id: "names/protocols/1",
+    hint: "the protocols database (/etc/protocols) should give each SPEC protocol its number",
     requirement:
       "getprotobyname gives icmp 1, udp 17, tcp 6 (IPPROTO_ICMP, IPPROTO_UDP, IPPROTO_TCP).",
     run(ctx) {
@@ -292,10 +319,11 @@ export const namesCases: readonly Case[] = [
       }));
       return Promise.resolve(verdict(entries, "getprotobyname", `protocols database ${path}`));
     },
-  },
-  {
+  }]),
+  ...inFamily("Address forms (SPEC 9)", [{
     ...base,
     id: "names/inet/1",
+    hint: "inet_aton/inet_ntoa convert between dotted quads and 4 bytes in network order",
     requirement:
       "inet_aton('192.168.1.1') is c0a80101 and inet_aton('127.0.0.1') is 7f000001; inet_ntoa reverses them.",
     async run(ctx) {
@@ -317,10 +345,10 @@ export const namesCases: readonly Case[] = [
       }
       return verdict(entries, "inet_aton/inet_ntoa", from);
     },
-  },
-  {
+  }, {
     ...base,
     id: "names/inet/2",
+    hint: "inet_pton/inet_ntop use the 16 bytes in network order and the shortest IPv6 text",
     requirement:
       "inet_pton(AF_INET6, '2002:ac10:10a:1234:21e:52ff:fe74:40e') is 2002ac10010a1234021e52fffe74040e; inet_ntop reverses it.",
     async run(ctx) {
@@ -340,29 +368,16 @@ export const namesCases: readonly Case[] = [
       ];
       return verdict(entries, "inet_pton/inet_ntop", from);
     },
-  },
-  {
+  }]),
+  ...inFamily("Address info (SPEC 9)", [{
     ...base,
     id: "names/addrinfo/1",
+    hint:
+      "localhost should resolve to loopback addresses; AI_CANONNAME fills canonname in the first tuple only",
     requirement:
       "getaddrinfo('localhost', 80, 0, SOCK_STREAM, 0, AI_CANONNAME) returns (family, type, proto, canonname, sockaddr) tuples for loopback addresses, canonname filled in the first.",
     async run(ctx) {
-      const hostsFile = ctx.target.properties.hostsFile;
-      let resolve: Resolver | undefined;
-      if (hostsFile !== undefined) {
-        resolve = hostsFileResolver(hostsFile);
-        ctx.evidence.note(`names resolve from ${hostsFile} (properties.hostsFile)`);
-      } else {
-        const net = await Deno.permissions.query({ name: "net", host: "localhost" });
-        if (net.state !== "granted") {
-          return {
-            verdict: "SKIP",
-            message: "resolving localhost needs Deno's net permission; run sockspec with " +
-              "--allow-net (or at least --allow-net=localhost)",
-          };
-        }
-        ctx.evidence.note("names resolve through the system resolver (node:dns lookup)");
-      }
+      const resolve = await resolverFor(ctx);
       const call = "getaddrinfo('localhost', 80, 0, SOCK_STREAM, 0, AI_CANONNAME)";
       let infos: AddrInfo[];
       try {
@@ -391,5 +406,5 @@ export const namesCases: readonly Case[] = [
         observed,
       );
     },
-  },
+  }]),
 ];

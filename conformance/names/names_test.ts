@@ -46,7 +46,7 @@ Deno.test("path properties: {dir} and relative paths resolve against the manifes
   );
   assert.throws(
     () => parseManifest({ name: "rt", kind: "runtime", properties: { inetModule: 7 } }, "x.json"),
-    /properties\.inetModule.*must be path/,
+    /properties\.inetModule.*must be of type string/,
   );
 });
 

@@ -7,7 +7,8 @@
  * within the target's `timeoutMs`, and judges one thing: the exit status and what is left
  * in its session, the exchange lines, or the order of all lines. Transcript failures quote
  * the matcher (src/transcript/transcript.ts), which names the first line that does not fit and what
- * was expected there; the evidence holds a numbered excerpt of the output around it.
+ * was expected there; the evidence holds a numbered excerpt of the output around it. The
+ * verifiers are in src/checks/program.ts.
  *
  * @example
  * ```ts
@@ -17,185 +18,26 @@
  * @module
  */
 
-import { type Case, type CaseContext, fail, type Outcome, pass } from "../../src/case/case.ts";
-import { readProc } from "../../src/net/proc.ts";
-import { bytesRepr } from "../../src/python/repr.ts";
-import { sleep } from "../../src/net/sockets.ts";
-import type { Instance } from "../../src/harness/target.ts";
-import { match, socketpairTranscript } from "../../src/transcript/transcript.ts";
+import { type Case, fail, inFamily, pass } from "../../src/case/case.ts";
+import {
+  checkExchange,
+  checkOrder,
+  commandLine,
+  lastLine,
+  leftBehind,
+  LEFTOVER_GRACE_MS,
+  runProgram,
+  transcriptCase,
+} from "../../src/checks/program.ts";
 
-const encoder = new TextEncoder();
-
-/** The line the child prints once it has the parent's message (SPEC 7). */
-export const MESSAGE_LINE: string = `message from parent: ${bytesRepr(encoder.encode("ping"))}`;
-/** The line the parent prints once it has the child's answer (SPEC 7). */
-export const RESPONSE_LINE: string = `response from child: ${bytesRepr(encoder.encode("pong"))}`;
-
-/**
- * How long processes left in the program's session may take to go away after it exits, in
- * ms: a child that is already on its way out (the tutorial's parent does not wait for it)
- * is not left behind.
- */
-export const LEFTOVER_GRACE_MS = 300;
-
-function outputLines(output: string): string[] {
-  const lines = output.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  if (output === "" || output.endsWith("\n")) lines.pop();
-  return lines;
-}
-
-function escapeControls(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x1f\x7f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
-
-/**
- * A numbered excerpt of `output` for the evidence: up to 20 lines around `lineNo` (marked
- * `>`), or from the start; control characters are shown as `\xNN`.
- *
- * @example
- * ```ts
- * import { transcriptExcerpt } from "./program.ts";
- * transcriptExcerpt("a\nb\nc\n", 2); // "  1 | a\n> 2 | b\n  3 | c"
- * ```
- */
-export function transcriptExcerpt(output: string, lineNo?: number): string {
-  const lines = outputLines(output);
-  if (lines.length === 0) return "(no output)";
-  const from = lineNo === undefined ? 0 : Math.max(0, Math.min(lineNo - 6, lines.length - 20));
-  const to = Math.min(lines.length, from + 20);
-  const width = String(to).length;
-  const shown = lines.slice(from, to).map((l, i) => {
-    const n = from + i + 1;
-    const text = escapeControls(l.length > 200 ? `${l.slice(0, 200)}...` : l);
-    return `${n === lineNo ? ">" : " "} ${String(n).padStart(width)} | ${text}`;
-  });
-  if (from > 0) shown.unshift(`  ... ${from} earlier line(s)`);
-  if (to < lines.length) shown.push(`  ... ${lines.length - to} more line(s)`);
-  if (lineNo !== undefined && lineNo > lines.length) shown.push(`> ${lineNo} | (end of output)`);
-  return shown.join("\n");
-}
-
-/**
- * Judges whether the exchange happened: the output has the line `message from parent:
- * b'ping'` and the line `response from child: b'pong'`. A FAIL names the missing line and
- * quotes the matcher's report of the first line that does not fit.
- *
- * @example
- * ```ts
- * import { checkExchange } from "./program.ts";
- * checkExchange("in parent, sending message\nin child, waiting for message\n").verdict; // "FAIL"
- * ```
- */
-export function checkExchange(output: string): Outcome {
-  const lines = outputLines(output);
-  const missing = [[MESSAGE_LINE, "child"], [RESPONSE_LINE, "parent"]].filter(([want]) =>
-    !lines.includes(want)
-  );
-  if (missing.length === 0) {
-    return pass(
-      `the child printed ${JSON.stringify(MESSAGE_LINE)} (line ${
-        lines.indexOf(MESSAGE_LINE) + 1
-      }) and the parent ${JSON.stringify(RESPONSE_LINE)} (line ${
-        lines.indexOf(RESPONSE_LINE) + 1
-      })`,
-    );
-  }
-  const result = match(socketpairTranscript(), output);
-  const where = result.ok ? "" : `; ${result.message}`;
-  return fail(
-    `no line ${missing.map(([l, p]) => `${JSON.stringify(l)} (${p})`).join(" and no line ")} ` +
-      `in the ${lines.length} lines of output${where}`,
-  );
-}
-
-/**
- * Judges the order: every line fits SPEC 7's transcript
- * ({@linkcode socketpairTranscript}); both orders of the two first lines fit. A FAIL
- * quotes the matcher: the first line that does not fit and the lines expected there.
- *
- * @example
- * ```ts
- * import { checkOrder } from "./program.ts";
- * checkOrder("in parent, sending message\nresponse from child: b'pong'\n").message;
- * // "line 2: \"response from child: b'pong'\" does not fit; expected ..."
- * ```
- */
-export function checkOrder(output: string): Outcome {
-  const result = match(socketpairTranscript(), output);
-  if (!result.ok) return fail(result.message);
-  const first = result.lines[0].process ?? "";
-  return pass(`all ${result.lines.length} lines fit SPEC 7, the ${first}'s start line first`, {
-    firstLine: result.lines[0].text,
-  });
-}
-
-/** Starts the program and waits (bounded) for it to exit; the status is undefined on timeout. */
-async function runProgram(
-  ctx: CaseContext,
-): Promise<{ program: Instance; status?: Deno.CommandStatus; ms: number }> {
-  const program = await ctx.start();
-  const t0 = performance.now();
-  const status = await program.waitExit(ctx.timeoutMs);
-  const ms = Math.round(performance.now() - t0);
-  ctx.evidence.timing("runMs", ms);
-  return { program, status, ms };
-}
-
-/** Runs the program to completion and returns everything it printed on stdout. */
-async function outputOfOneRun(ctx: CaseContext): Promise<string> {
-  const { program, status } = await runProgram(ctx);
-  if (!status) {
-    ctx.evidence.note(
-      `the program was still running after ${ctx.timeoutMs} ms; it was stopped and its output so far is judged`,
-    );
-  }
-  // Ends whatever is left in its session, so that its stdout closes and is read to the end.
-  await program.stop();
-  return program.stdout.text();
-}
-
-/** What a transcript case reports: the verdict of `check`, with an excerpt in the evidence. */
-async function transcriptCase(
-  ctx: CaseContext,
-  check: (output: string) => Outcome,
-): Promise<Outcome> {
-  const output = await outputOfOneRun(ctx);
-  const outcome = check(output);
-  const at = outcome.verdict === "FAIL"
-    ? /^line (\d+):/.exec(outcome.message)?.[1] ??
-      /; line (\d+):/.exec(outcome.message)?.[1] ??
-      (/output (?:ended|is empty)/.test(outcome.message)
-        ? String(outputLines(output).length + 1)
-        : undefined)
-    : undefined;
-  ctx.evidence.transcript(transcriptExcerpt(output, at === undefined ? undefined : Number(at)));
-  return outcome;
-}
-
-/** Processes left in the program's session after it exited, waiting out a short grace. */
-async function leftBehind(program: Instance): Promise<number[]> {
-  const deadline = Date.now() + LEFTOVER_GRACE_MS;
-  let left = program.leftovers();
-  while (left.length > 0 && Date.now() < deadline) {
-    await sleep(20);
-    left = program.leftovers();
-  }
-  return left;
-}
-
-function commandLine(pid: number): string {
-  const argv = readProc(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
-  const text = argv.length ? argv.join(" ") : "(command line unreadable: it has exited)";
-  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
-}
-
-function lastLine(text: string): string {
-  return text.trimEnd().split("\n").at(-1) ?? "";
-}
+export {
+  checkExchange,
+  checkOrder,
+  LEFTOVER_GRACE_MS,
+  MESSAGE_LINE,
+  RESPONSE_LINE,
+  transcriptExcerpt,
+} from "../../src/checks/program.ts";
 
 /**
  * The program cases (SPEC 7), for targets of kind `program`.
@@ -206,7 +48,7 @@ function lastLine(text: string): string {
  * programCases.map((c) => c.id); // ["program/socketpair/1", ...]
  * ```
  */
-export const programCases: Case[] = [
+export const programCases: Case[] = inFamily("Socketpair program (SPEC 7)", [
   {
     id: "program/socketpair/1",
     level: "MUST",
@@ -214,6 +56,8 @@ export const programCases: Case[] = [
     requirement:
       "The program exits 0 within its timeout and leaves no child process behind (nothing is left in its session).",
     needs: { launch: true },
+    hint:
+      "the parent should wait for its child (os.waitpid) and exit 0; the child should exit once it has answered",
     async run(ctx) {
       const { program, status, ms } = await runProgram(ctx);
       if (!status) {
@@ -235,7 +79,7 @@ export const programCases: Case[] = [
           { exitCode: status.code },
         );
       }
-      const left = await leftBehind(program);
+      const left = await leftBehind(ctx, program);
       if (left.length > 0) {
         for (const pid of left) ctx.evidence.note(`left behind: pid ${pid}: ${commandLine(pid)}`);
         return fail(
@@ -256,6 +100,8 @@ export const programCases: Case[] = [
     requirement:
       "The exchange happened: the output has the lines `message from parent: b'ping'` and `response from child: b'pong'`.",
     needs: { launch: true },
+    hint:
+      "the child prints what it received from the parent, the parent what the child answered, each on a line of its own",
     run: (ctx) => transcriptCase(ctx, checkExchange),
   },
   {
@@ -263,8 +109,10 @@ export const programCases: Case[] = [
     level: "MUST",
     kind: "program",
     requirement:
-      "The lines keep SPEC 7's order: each process's lines in order, the two start lines first (either order is accepted), `message from parent` before `response from child`, nothing else.",
+      "The lines keep SPEC 7's order under any stdout buffering: each process's lines in order, nothing else; where a process writes as it prints, the parent's start line before `message from parent`, and that before `response from child`.",
     needs: { launch: true },
+    hint:
+      "print the response only after receiving it, and print each line once; see docs/transcripts.md for the orders accepted",
     run: (ctx) => transcriptCase(ctx, checkOrder),
   },
-];
+]);

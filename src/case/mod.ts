@@ -22,8 +22,9 @@
 export * from "./case.ts";
 export * from "./evidence.ts";
 export * from "./random.ts";
+export * from "./diff.ts";
 
 // Types the model refers to, defined by the harness and the socket plumbing.
-export type { Properties, Readiness, Target } from "../harness/manifest.ts";
+export type { Properties, Readiness, Service, Target } from "../harness/manifest.ts";
 export type { Instance, OutputCapture, StartOptions } from "../harness/target.ts";
 export type { StreamAddress } from "../net/sockets.ts";

@@ -11,3 +11,12 @@
  */
 
 export * from "./wait.ts";
+export * from "./expect.ts";
+export * from "./dgram.ts";
+export * from "./run.ts";
+export * from "./program.ts";
+
+// Types the verifiers refer to, defined below them.
+export type * from "../case/mod.ts";
+export type { BoundedResult } from "../harness/netns.ts";
+export type { DatagramAddress } from "../net/datagram.ts";

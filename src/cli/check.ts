@@ -45,6 +45,7 @@ import {
 } from "./report.ts";
 import { type RunReport, summarize } from "../reports/report.ts";
 import { pinnedTarget, runAll } from "../harness/runner.ts";
+import { newSeed } from "../case/random.ts";
 import { parseShard, shardCases } from "../harness/shard.ts";
 
 /** Help for `sockspec check`. */
@@ -69,8 +70,10 @@ Options:
                        does not fail the run, an unexpected result (a PASS too) does
   --repeat N           run every selected case N times against every target; a case
                        whose verdicts differ is reported FLAKY with its rate
-  --jobs N             run up to N targets at the same time (default ${defaultJobs()} here:
+  --jobs N             run up to N cases at the same time (default ${defaultJobs()} here:
                        two per core, at least 2, at most 8)
+  --seed N             seed every random payload and choice (0 to 4294967295; default: a
+                       fresh seed, printed at the start and kept in every report)
   --shard I/N          run only shard I of N of the (target, case) pairs (CI matrices;
                        combine the shards' JSON reports with 'sockspec report merge')
   --report FORMAT=FILE write a report (repeatable); FORMAT: ${
@@ -113,6 +116,7 @@ export async function checkMain(args: string[]): Promise<number> {
     expect: { type: "string", multiple: true },
     jobs: { type: "string" },
     repeat: { type: "string" },
+    seed: { type: "string" },
     shard: { type: "string" },
     report: { type: "string", multiple: true },
     list: { type: "boolean" },
@@ -128,6 +132,7 @@ export async function checkMain(args: string[]): Promise<number> {
   const timeoutMs = intOption("timeout", values.timeout, 1, MAX_TIMEOUT_MS);
   const jobs = intOption("jobs", values.jobs, 1, 64) ?? defaultJobs();
   const repeat = intOption("repeat", values.repeat, 1, 1000) ?? 1;
+  const seed = intOption("seed", values.seed, 0, 0xffff_ffff) ?? newSeed();
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const specs = parseReportSpecs([
     ...(values.report ?? []),
@@ -230,11 +235,13 @@ export async function checkMain(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     let report: RunReport;
+    console.error(`seed ${seed} (re-run with --seed ${seed} for the same payloads)`);
     try {
       report = await runAll(targets, allCases, {
         select,
         shard,
         jobs,
+        seed,
         strict: values.strict,
         timeoutMs,
         signal: controller.signal,
@@ -261,6 +268,7 @@ export async function checkMain(args: string[]): Promise<number> {
         flakyRuns: values.repeat === undefined ? undefined : repeat,
         // Without --expect, a failure is reported as it came (no re-runs to settle it).
         reruns: flakyFiles.length ? undefined : 0,
+        seed,
         signal: controller.signal,
         onRerun: (target, c, run, of) =>
           console.error(`re-run ${run}/${of}: ${target.name} ${c.id}`),
@@ -304,10 +312,14 @@ export interface ListedCase {
   id: string;
   /** The id without its last component. */
   family: string;
+  /** The family's title, such as "Stream echo over TCP". */
+  title?: string;
   /** MUST, SHOULD or INFO. */
   level: Level;
-  /** The requirement sentence (the case's title). */
+  /** The requirement sentence. */
   requirement: string;
+  /** What to look at in a server that fails the case. */
+  hint?: string;
   /** What the case needs to run (root, python3, commands, properties, ...). */
   needs: Record<string, unknown>;
 }
@@ -337,8 +349,10 @@ export function listJson(
       cases: (plan[i] ?? []).map((c) => ({
         id: c.id,
         family: familyOf(c.id),
+        ...(c.familyTitle ? { title: c.familyTitle } : {}),
         level: c.level,
         requirement: c.requirement,
+        ...(c.hint ? { hint: c.hint } : {}),
         needs: { ...(c.needs ?? {}) },
       })),
     })),

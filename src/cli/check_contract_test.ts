@@ -41,14 +41,18 @@ Deno.test("selection: whole components, * and **, the same for --exclude", async
   assert.ok([...any.values()].flat().includes("dgram/udp/4"));
 });
 
-Deno.test("--list --json lists id, family, level, requirement and needs", async () => {
-  const { code, stdout } = await runCli(["check", "--list", "--report", "json=-", "uds/perm/1"]);
+Deno.test("--list --json lists id, title, family, level, requirement, hint and needs", async () => {
+  const { code, stdout } = await runCli(["check", "--list", "--report", "json=-", "client/tcp/1"]);
   assert.equal(code, 0);
   const doc = JSON.parse(stdout);
   const c = doc.targets[0].cases[0];
-  assert.deepEqual(Object.keys(c).sort(), ["family", "id", "level", "needs", "requirement"]);
-  assert.equal(c.id, "uds/perm/1");
-  assert.equal(c.family, "uds/perm");
+  assert.deepEqual(
+    Object.keys(c).sort(),
+    ["family", "hint", "id", "level", "needs", "requirement", "title"],
+  );
+  assert.equal(c.id, "client/tcp/1");
+  assert.equal(c.family, "client/tcp");
+  assert.equal(c.title, "Stream echo client over TCP");
 });
 
 Deno.test("each mistake exits 2 before any case runs, naming the id, option, field or file", async () => {

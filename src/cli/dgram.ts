@@ -1,6 +1,6 @@
 /**
  * `sockspec serve udp|unixgram` and `sockspec client udp|unixgram`: the command lines of
- * the reference datagram echo server and client (SPEC 4).
+ * the reference datagram echo server and client (SPEC §4).
  *
  * @example
  * ```ts
@@ -34,7 +34,7 @@ export const SERVE_DGRAM_HELP =
   `Usage: sockspec serve udp HOST:PORT [options]      (IPv6: [::1]:10000)
        sockspec serve unixgram PATH [options]
 
-The reference datagram echo server (SPEC 4). Sends each datagram back to its sender.
+The reference datagram echo server (SPEC §4). Sends each datagram back to its sender.
 Like the tutorial's recvfrom(4096), a datagram longer than the buffer is truncated to
 exactly the buffer's size (the rest is lost), and a zero-length datagram gets no answer.
 A Unix client that did not bind a path of its own cannot be answered: a line on stderr
@@ -54,7 +54,7 @@ Exit: 0 after SIGINT/SIGTERM, 1 when it cannot bind (the message names the addre
 export const CLIENT_DGRAM_HELP = `Usage: sockspec client udp HOST:PORT [options]
        sockspec client unixgram PATH [--bind PATH | --unbound] [options]
 
-The reference datagram echo client (SPEC 4): sends one datagram, waits for the answer,
+The reference datagram echo client (SPEC §4): sends one datagram, waits for the answer,
 prints the tutorial's client transcript. Errors print as Python's do ([Errno 90] Message
 too long for a datagram over 65,507 bytes on IPv4 or 65,527 on IPv6) and exit 1.
 

@@ -33,7 +33,7 @@ import { serveEcho } from "../reference/echo/server.ts";
 /** Help for `sockspec serve echo`. */
 export const SERVE_ECHO_HELP = `Usage: sockspec serve echo (--tcp HOST:PORT | --unix PATH) [options]
 
-The reference stream echo server (SPEC sections 1-3). Serves clients concurrently and
+The reference stream echo server (SPEC §1-3). Serves clients concurrently and
 stops cleanly on SIGINT or SIGTERM (exit 0), removing its socket node only if it is
 still its own.
 

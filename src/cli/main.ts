@@ -30,20 +30,23 @@ export interface Program {
 
 /** `sockspec serve KIND`: the reference servers. */
 export const SERVERS: Record<string, Program> = {
-  echo: { summary: "stream echo server over TCP or a Unix socket (SPEC 1-3)", main: echoServeMain },
-  record: { summary: "packed record server, TCP or Unix socket (SPEC 6)", main: recordServeMain },
-  udp: { summary: "UDP echo server, IPv4 or IPv6 (SPEC 4)", main: dgram.udpServeMain },
-  unixgram: { summary: "Unix datagram echo server (SPEC 4)", main: dgram.unixgramServeMain },
-  mcast: { summary: "multicast receiver that acks each message (SPEC 5)", main: mcastServeMain },
+  echo: {
+    summary: "stream echo server over TCP or a Unix socket (SPEC §1-3)",
+    main: echoServeMain,
+  },
+  record: { summary: "packed record server, TCP or Unix socket (SPEC §6)", main: recordServeMain },
+  udp: { summary: "UDP echo server, IPv4 or IPv6 (SPEC §4)", main: dgram.udpServeMain },
+  unixgram: { summary: "Unix datagram echo server (SPEC §4)", main: dgram.unixgramServeMain },
+  mcast: { summary: "multicast receiver that acks each message (SPEC §5)", main: mcastServeMain },
 };
 
 /** `sockspec client KIND`: the reference clients. */
 export const CLIENTS: Record<string, Program> = {
-  echo: { summary: "stream echo client (SPEC 1-2)", main: echoClientMain },
-  record: { summary: "packed binary record client (SPEC 6)", main: recordClientMain },
-  udp: { summary: "UDP echo client (SPEC 4)", main: dgram.udpClientMain },
-  unixgram: { summary: "Unix datagram echo client (SPEC 4)", main: dgram.unixgramClientMain },
-  mcast: { summary: "multicast sender collecting acks (SPEC 5)", main: mcastClientMain },
+  echo: { summary: "stream echo client (SPEC §1-2)", main: echoClientMain },
+  record: { summary: "packed binary record client (SPEC §6)", main: recordClientMain },
+  udp: { summary: "UDP echo client (SPEC §4)", main: dgram.udpClientMain },
+  unixgram: { summary: "Unix datagram echo client (SPEC §4)", main: dgram.unixgramClientMain },
+  mcast: { summary: "multicast sender collecting acks (SPEC §5)", main: mcastClientMain },
 };
 
 /** The top-level help. */

@@ -1,6 +1,6 @@
 /**
  * `sockspec serve mcast` (the multicast receiver) and `sockspec client mcast` (the
- * multicast sender): the command lines of the SPEC 5 reference programs.
+ * multicast sender): the command lines of the SPEC §5 reference programs.
  *
  * @example
  * ```ts
@@ -32,7 +32,7 @@ import {
 /** Help for `sockspec serve mcast`. */
 export const SERVE_MCAST_HELP = `Usage: sockspec serve mcast [options]
 
-The reference multicast receiver (SPEC 5): binds ('', PORT), joins GROUP on every
+The reference multicast receiver (SPEC §5): binds ('', PORT), joins GROUP on every
 interface, and answers each datagram with b'ack' to its sender. Stops cleanly on SIGINT
 or SIGTERM (exit 0).
 
@@ -47,7 +47,7 @@ Exit: 0 after SIGINT/SIGTERM, 1 when it cannot bind or join, 2 on a usage error.
 /** Help for `sockspec client mcast`. */
 export const CLIENT_MCAST_HELP = `Usage: sockspec client mcast [options]
 
-The reference multicast sender (SPEC 5): sends b'very important data' to the group with
+The reference multicast sender (SPEC §5): sends b'very important data' to the group with
 TTL 1 and multicast loopback on, prints each answer until none comes for 0.2 s, then
 "timed out, no more responses" and "closing socket".
 

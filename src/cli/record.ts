@@ -1,6 +1,6 @@
 /**
  * `sockspec serve record` and `sockspec client record`: the command lines of the reference
- * record server and client (SPEC 6).
+ * record server and client (SPEC §6).
  *
  * @example
  * ```ts
@@ -32,7 +32,7 @@ import { serveRecords, TUTORIAL_FORMAT } from "../reference/record/server.ts";
 export const SERVE_RECORD_HELP =
   `Usage: sockspec serve record (--tcp HOST:PORT | --unix PATH) [options]
 
-The reference record server (SPEC 6). Reads exactly one packed record per connection,
+The reference record server (SPEC §6). Reads exactly one packed record per connection,
 however many reads it arrives in, and with --transcript prints the tutorial's lines:
   received b'0100000061620000cdcc2c40'
   unpacked: (1, b'ab', 2.700000047683716)
@@ -63,7 +63,7 @@ Exit: 0 after SIGINT/SIGTERM, 1 when it cannot listen (the message names the pat
 export const CLIENT_RECORD_HELP =
   `Usage: sockspec client record (--tcp HOST:PORT | --unix PATH) [options]
 
-The reference record client (SPEC 6): packs (1, b'ab', 2.7), sends the record in one
+The reference record client (SPEC §6): packs (1, b'ab', 2.7), sends the record in one
 write and prints the tutorial's lines:
   values = (1, b'ab', 2.7)
   sending b'0100000061620000cdcc2c40'

@@ -27,6 +27,7 @@ import { junitReport } from "../reports/junit.ts";
 import { markdownReport } from "../reports/markdown.ts";
 import { type RunReport, summarize } from "../reports/report.ts";
 import { MergeError, mergeReports } from "../harness/shard.ts";
+import { errnoMessage } from "../python/errno.ts";
 
 /** The report formats and their renderers. */
 export const REPORT_FORMATS: Readonly<Record<string, (report: RunReport) => string>> = {
@@ -252,7 +253,7 @@ export async function reportMain(args: string[]): Promise<number> {
       try {
         text = await Deno.readTextFile(file);
       } catch (err) {
-        throw new ReportFileError(`${file}: cannot read it (${(err as Error).message})`);
+        throw new ReportFileError(`${file}: cannot read it (${errnoMessage(err)})`);
       }
       reports.push(parseJsonReport(text, file));
     }

@@ -44,6 +44,7 @@ import { dirname, resolve } from "node:path";
 import type { Level, Observed, Verdict } from "../case/case.ts";
 import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
 import { matches, parsePattern, PatternError, specificity } from "./select.ts";
+import { errnoMessage } from "../python/errno.ts";
 
 /** What one case is expected to give. */
 export interface Expectation {
@@ -240,7 +241,7 @@ export async function readExpectText(path: string): Promise<string> {
     return await Deno.readTextFile(path);
   } catch (err) {
     throw new ExpectationsError(
-      `${path}: cannot read the expectations file (${(err as Error).message}); check the path`,
+      `${path}: cannot read the expectations file (${errnoMessage(err)}); check the path`,
     );
   }
 }

@@ -29,6 +29,7 @@ import { isIP } from "node:net";
 import { Ajv2020 } from "npm:ajv@8.17.1/dist/2020.js";
 import type { TargetKind, Transport } from "../case/verdict.ts";
 import schema from "../../schemas/manifest.schema.json" with { type: "json" };
+import { errnoMessage } from "../python/errno.ts";
 
 /** How the harness knows a started target is ready. */
 export interface Readiness {
@@ -248,7 +249,7 @@ export async function loadTargets(file: string): Promise<Target[]> {
     throw new ManifestError(
       file,
       "",
-      `cannot read the file (${(err as Error).message}); check the path`,
+      `cannot read the file (${errnoMessage(err)}); check the path`,
     );
   }
   let json: unknown;

@@ -22,6 +22,9 @@ export * from "./expectations.ts";
 export * from "./flaky.ts";
 export * from "./shard.ts";
 export * from "./netns.ts";
+export * from "./select.ts";
+export * from "./usage.ts";
+export * from "./sockspec_command.ts";
 
 // Types the harness refers to, defined by the case model and the reports.
 export type * from "../case/mod.ts";

@@ -25,14 +25,21 @@ import {
   Skip,
   TargetError,
 } from "../case/case.ts";
-import { EvidenceRecorder } from "../case/evidence.ts";
+import { atStep, EvidenceRecorder, ordinal, stepOf } from "../case/evidence.ts";
 import { caseSeed, newSeed, Random } from "../case/random.ts";
-import { errnoCode, errnoLine } from "../python/errno.ts";
+import { errnoCode, errnoMessage } from "../python/errno.ts";
 import { commandExists, type Target } from "./manifest.ts";
 import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
-import { VERSION } from "../reports/report.ts";
+import { rerunCommand, VERSION } from "../reports/report.ts";
 import { currentUid } from "../net/proc.ts";
-import { closeQuietly, connect, EofError, OverflowError, TimeoutError } from "../net/sockets.ts";
+import {
+  closeQuietly,
+  connect,
+  EofError,
+  formatAddress,
+  OverflowError,
+  TimeoutError,
+} from "../net/sockets.ts";
 import { type Instance, portListening, startInstance, unixListening } from "./target.ts";
 import { applicableCases } from "./plan.ts";
 import { shardCases } from "./shard.ts";
@@ -120,7 +127,8 @@ export function unmetNeed(c: Case, target: Target): string | undefined {
  */
 export async function runCase(target: Target, c: Case, opts: RunOptions = {}): Promise<CaseResult> {
   const started = performance.now();
-  const evidence = new EvidenceRecorder();
+  const evidence = new EvidenceRecorder(started);
+  const seed = opts.seed ?? newSeed();
   const result = (outcome: Outcome): CaseResult => ({
     id: c.id,
     family: familyOf(c.id),
@@ -133,12 +141,14 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     observed: outcome.observed ?? {},
     evidence: evidence.toJSON(),
     durationMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(outcome.verdict === "PASS"
+      ? {}
+      : { rerun: rerunCommand(shownPath(target.source), c.id, seed) }),
   });
   const why = unmetNeed(c, target);
   if (why) return result({ verdict: "SKIP", message: why });
 
   const timeoutMs = opts.timeoutMs ?? target.timeoutMs;
-  const seed = opts.seed ?? newSeed();
   const hardMs = (c.timeoutMs ?? 4 * timeoutMs) + target.ready.timeoutMs;
   const tmp = await Deno.makeTempDir({ prefix: "sockspec-" });
   const controller = new AbortController();
@@ -186,11 +196,22 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
       settled.then(() => starting.delete(settled));
       const instance = await pending;
       evidence.timing(`start${starts}Ms`, performance.now() - t0);
+      evidence.wireEvent({
+        kind: "start",
+        instance: instances.indexOf(instance) + 1,
+        text: instance.pid === undefined ? "attached" : `pid ${instance.pid}, ready`,
+      });
       if (controller.signal.aborted) throw new TargetError("the case was stopped");
       return instance;
     },
     async connect(addr) {
-      return ctx.track(await connect(addr, timeoutMs));
+      const where = formatAddress(addr);
+      try {
+        return ctx.track(evidence.stream(await connect(addr, timeoutMs), where));
+      } catch (err) {
+        evidence.connectFailed(where, err);
+        throw atStep(err, `the ${ordinal(evidence.connections)} connect to ${where}`);
+      }
     },
     track(resource) {
       if (tornDown) closeQuietly(resource);
@@ -253,10 +274,27 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   }
   const exited = unsignalled.filter((i) => !i.running);
   if (failed && server && exited.length > 0) {
-    const how = exited.map((i) => i.describe()).join("; ");
-    outcome = { ...outcome, message: `${outcome.message} (the target stopped by itself: ${how})` };
+    const how = exited.map((i) => exitStory(i, evidence, started))
+      .filter((text) => !outcome.message.includes(text.split(" at +")[0])).join("; ");
+    if (how) {
+      outcome = {
+        ...outcome,
+        message: `${outcome.message} (the target stopped by itself: ${how})`,
+      };
+    }
   }
   await Promise.all(instances.map((i) => i.stop()));
+  instances.forEach((i, n) => {
+    for (const stream of ["stdout", "stderr"] as const) {
+      for (const line of i[stream].lines) {
+        evidence.wireEvent({ kind: stream, instance: n + 1, text: line.text }, undefined, line.at);
+      }
+    }
+    if (i.exitedAt !== undefined) {
+      const how = i.signalled ? `${i.describe()} (stopped by sockspec)` : i.describe();
+      evidence.wireEvent({ kind: "exit", instance: n + 1, text: how }, undefined, i.exitedAt);
+    }
+  });
   if (outcome.verdict === "FAIL" || outcome.verdict === "ERROR") {
     const last = instances.at(-1);
     if (last) evidence.tails(last.stdout.tail(), last.stderr.tail());
@@ -445,15 +483,33 @@ function outcomeOf(err: unknown, c: Case): Outcome {
   if (err instanceof Error && err.name === "AssertionError") {
     return { verdict: "FAIL", message: err.message };
   }
+  const step = stepOf(err);
+  const at = (text: string) => step ? `${step} failed: ${text}` : text;
   if (err instanceof TimeoutError || err instanceof EofError || err instanceof OverflowError) {
-    return { verdict: "FAIL", message: err.message };
+    return { verdict: "FAIL", message: at(err.message) };
   }
-  if (errnoCode(err)) {
-    return { verdict: "FAIL", message: `${errnoLine(err)} (${(err as Error).message})` };
-  }
+  if (errnoCode(err)) return { verdict: "FAIL", message: at(errnoMessage(err)) };
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return {
     verdict: "ERROR",
     message: `case ${c.id} failed inside sockspec: ${text}; please report this`,
   };
+}
+
+/** How an instance stopped, and after which of the case's connections. */
+function exitStory(i: Instance, evidence: EvidenceRecorder, started: number): string {
+  const how = i.describe();
+  if (i.exitedAt === undefined) return how;
+  const atMs = Math.round((i.exitedAt - started) * 10) / 10;
+  const before = evidence.connectionsBefore(i.exitedAt);
+  return `${how} at +${atMs} ms${
+    before > 0 ? `, after the case's ${ordinal(before)} connection` : ", before any connection"
+  }`;
+}
+
+/** A manifest path as the re-run command shows it: relative when it is under the current directory. */
+function shownPath(source: string): string {
+  if (!source.startsWith("/")) return source;
+  const cwd = Deno.cwd();
+  return source.startsWith(`${cwd}/`) ? source.slice(cwd.length + 1) : source;
 }

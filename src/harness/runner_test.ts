@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { allCases } from "../../conformance/mod.ts";
 import { type Case, pass, TargetError } from "../case/case.ts";
-import { parseManifest } from "./manifest.ts";
+import type { WireEvent } from "../case/evidence.ts";
+import { loadManifest, parseManifest } from "./manifest.ts";
 import { runAll, runCase } from "./runner.ts";
-import { connect, sleep } from "../net/sockets.ts";
+import { connect, readExactly, sleep, withTimeout, writeAll } from "../net/sockets.ts";
+import { messageFaults } from "../reports/report.ts";
+import { toHex } from "../python/repr.ts";
 
 const hostile = new URL("../../fixtures/hostile/hostile.py", import.meta.url).pathname;
 const echo1 = allCases.find((c) => c.id === "echo/unix/1")!;
@@ -159,6 +162,124 @@ Deno.test("a case leaves no listener on the run's abort signal", async () => {
     assert.equal(r.verdict, "PASS", r.message);
   }
   assert.equal(live.size, 0, `${live.size} listeners left on the run's signal after 3 cases`);
+});
+
+Deno.test("the wire log of the tutorial echo (16-byte reads) has its events in order, with the server's lines", async () => {
+  const target = await loadManifest(
+    new URL("../../fixtures/targets/python-echo-tcp.json", import.meta.url).pathname,
+  );
+  const message = new TextEncoder().encode("This is the message.  It will be repeated.");
+  const tutorialClient: Case = {
+    id: "test/wire/1",
+    requirement: "The tutorial client's exchange.",
+    level: "MUST",
+    kind: "stream-echo",
+    transport: "tcp",
+    async run(ctx) {
+      const server = await ctx.start();
+      const conn = await ctx.connect(server.address("tcp"));
+      await writeAll(conn, message, ctx.timeoutMs);
+      let got = 0;
+      while (got < message.length) {
+        const n = await withTimeout(conn.read(new Uint8Array(16)), ctx.timeoutMs, "reading");
+        if (n === null) break;
+        got += n;
+      }
+      conn.close();
+      // the server prints its last lines once it sees the end of stream
+      await server.stdout.waitFor(/no data from/, ctx.timeoutMs);
+      return pass(`${got} bytes came back`);
+    },
+  };
+  const result = await runCase(target, tutorialClient);
+  assert.equal(result.verdict, "PASS", result.message);
+  const wire = result.evidence.wire!;
+  const step = (e: WireEvent) =>
+    e.kind === "stdout" || e.kind === "stderr"
+      ? `${e.kind}: ${e.text}`
+      : `${e.kind}${e.conn ? ` #${e.conn}` : ""}${e.bytes !== undefined ? ` ${e.bytes} B` : ""}`;
+  // the client's side, in order
+  assert.deepEqual(wire.filter((e) => e.conn === 1).map(step), [
+    "connect #1",
+    "write #1 42 B",
+    "read #1 16 B",
+    "read #1 16 B",
+    "read #1 10 B",
+    "close #1",
+  ]);
+  const read = wire.filter((e) => e.kind === "read");
+  assert.equal(read.map((e) => e.head).join(""), toHex(message));
+  // the server's side: the tutorial transcript, in order, on the same clock
+  const lines = wire.filter((e) => e.kind === "stdout").map((e) => e.text!);
+  assert.match(lines[0], /^starting up on 127\.0\.0\.1 port \d+$/);
+  assert.match(lines[2], /^connection from \('127\.0\.0\.1', \d+\)$/);
+  assert.deepEqual(lines, [
+    lines[0],
+    "waiting for a connection",
+    lines[2],
+    "received b'This is the mess'",
+    "sending data back to the client",
+    "received b'age.  It will be'",
+    "sending data back to the client",
+    "received b' repeated.'",
+    "sending data back to the client",
+    "received b''",
+    `no data from ${lines[2].slice("connection from ".length)}`,
+    "waiting for a connection",
+  ]);
+  const at = (pred: (e: WireEvent) => boolean) => wire.findIndex(pred);
+  assert.ok(at((e) => e.kind === "start") < at((e) => e.kind === "connect"));
+  assert.ok(
+    at((e) => e.text === "waiting for a connection") < at((e) => e.kind === "connect"),
+    "the server waits before the client connects",
+  );
+  assert.ok(at((e) => e.kind === "write") < at((e) => e.text === "received b'This is the mess'"));
+  assert.ok(at((e) => e.kind === "close") < at((e) => e.text === "received b''"));
+  assert.equal(wire.at(-1)!.kind, "exit");
+  for (let i = 1; i < wire.length; i++) assert.ok(wire[i].atUs >= wire[i - 1].atUs);
+});
+
+Deno.test("a refused connect names the step, the errno once, and how the server had stopped", async () => {
+  const target = await loadManifest(
+    new URL("../../fixtures/broken/echo-one-client.json", import.meta.url).pathname,
+  );
+  const message = new TextEncoder().encode("This is the message.  It will be repeated.");
+  const twoClients: Case = {
+    id: "test/steps/1",
+    requirement: "Two clients in turn.",
+    level: "MUST",
+    kind: "stream-echo",
+    transport: "tcp",
+    async run(ctx) {
+      const server = await ctx.start();
+      for (let i = 0; i < 2; i++) {
+        const conn = await ctx.connect(server.address("tcp"));
+        await writeAll(conn, message, ctx.timeoutMs);
+        await readExactly(conn, message.length, ctx.timeoutMs);
+        conn.close();
+        // the one-client server exits once its client has gone
+        if (i === 0) await server.waitExit(ctx.timeoutMs);
+      }
+      return pass("both served");
+    },
+  };
+  const result = await runCase(target, twoClients);
+  assert.equal(result.verdict, "FAIL");
+  assert.match(
+    result.message,
+    /^the 2nd connect to 127\.0\.0\.1:\d+ failed: \[Errno 111\] Connection refused \(the target stopped by itself: pid \d+, exited with code 0 at \+[\d.]+ ms, after the case's 1st connection\)$/,
+  );
+  assert.deepEqual(messageFaults(result.message), []);
+  const kinds = result.evidence.wire!.filter((e) => e.conn).map((e) => `${e.kind} #${e.conn}`);
+  assert.deepEqual(kinds.slice(0, 1), ["connect #1"]);
+  assert.equal(kinds.at(-1), "connect-failed #2");
+  assert.ok(
+    result.evidence.wire!.some((e) => e.kind === "exit" && /exited with code 0/.test(e.text!)),
+  );
+  assert.match(
+    result.rerun!,
+    /^deno task sockspec check --target .*echo-one-client\.json test\/steps\/1 --seed \d+$/,
+  );
 });
 
 Deno.test("runAll: cases run at once across and within targets, results stay in case order; an attached target's cases run one at a time", async () => {

@@ -231,5 +231,8 @@ export function mergeReports(reports: readonly RunReport[], opts: MergeOptions =
     targets,
   };
   if (expectations.length) merged.expectations = expectations;
+  // one seed when every part ran with it (each result's re-run command keeps its own)
+  const seeds = new Set(reports.map((r) => r.seed));
+  if (seeds.size === 1 && reports[0].seed !== undefined) merged.seed = reports[0].seed;
   return merged;
 }

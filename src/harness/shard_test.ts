@@ -77,6 +77,11 @@ Deno.test("mergeReports: shards merge back to the unsharded verdicts, in order",
   assert.equal(merged.targets[2].results[0].expected, "FAIL");
   // Merging a merged report with nothing else keeps it.
   assert.deepEqual(verdicts(mergeReports([merged])), verdicts(whole));
+  // The seed, when every shard ran with the same one; the re-run commands travel either way.
+  assert.equal(merged.seed, 12345);
+  assert.equal(merged.targets[0].results[1].rerun, whole.targets[0].results[1].rerun);
+  parts[2].seed = 7;
+  assert.equal(mergeReports(parts).seed, undefined);
 });
 
 Deno.test("mergeReports: refuses missing, duplicate or mixed shards, overlaps and mixed --strict", () => {

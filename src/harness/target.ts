@@ -65,6 +65,8 @@ export const MAX_UNIX_PATH = 107;
 
 const HEAD_LIMIT = 1 << 20;
 const TAIL_LIMIT = 8 << 10;
+/** How many output lines an {@linkcode OutputCapture} keeps with their times. */
+export const LINE_LIMIT = 1000;
 
 /** Keeps the first MiB and the last 8 KiB of a stream, and counts the rest. */
 export class OutputCapture {
@@ -73,6 +75,13 @@ export class OutputCapture {
   #tail = new Uint8Array(0);
   #total = 0;
   #listeners = new Set<() => void>();
+  #partial = "";
+  #decoder = new TextDecoder();
+  /**
+   * The output's lines (at most {@linkcode LINE_LIMIT}, each cut at 512 characters), each
+   * with the `performance.now()` at which it ended: the wire log puts them on its clock.
+   */
+  readonly lines: { at: number; text: string }[] = [];
   /** Resolves when the stream has ended. */
   readonly done: Promise<void>;
 
@@ -95,6 +104,7 @@ export class OutputCapture {
     try {
       for await (const chunk of stream) {
         this.#total += chunk.length;
+        this.#addLines(this.#decoder.decode(chunk, { stream: true }));
         if (this.#headBytes < HEAD_LIMIT) {
           const part = chunk.subarray(0, HEAD_LIMIT - this.#headBytes);
           this.#head.push(part.slice());
@@ -113,7 +123,17 @@ export class OutputCapture {
     } catch {
       // the process went away; what we have is what there is
     } finally {
+      this.#addLines(this.#decoder.decode() + (this.#partial ? "\n" : ""));
       for (const listener of this.#listeners) listener();
+    }
+  }
+
+  #addLines(text: string): void {
+    const parts = (this.#partial + text).split("\n");
+    this.#partial = parts.pop()!.slice(0, 512);
+    const at = performance.now();
+    for (const line of parts) {
+      if (this.lines.length < LINE_LIMIT) this.lines.push({ at, text: line.slice(0, 512) });
     }
   }
 
@@ -194,6 +214,8 @@ export class Instance {
   readonly stderr: OutputCapture;
   /** Its exit status once it has exited (undefined while running or when attached). */
   status?: Deno.CommandStatus;
+  /** When it exited (`performance.now()`), once it has. */
+  exitedAt?: number;
   #child?: Deno.ChildProcess;
   #exited: Promise<Deno.CommandStatus | undefined>;
   #signalled = false;
@@ -223,6 +245,7 @@ export class Instance {
     this.stderr = new OutputCapture(child ? child.stderr : null);
     this.#exited = child
       ? child.status.then((s) => {
+        this.exitedAt = performance.now();
         this.status = s;
         return s;
       })

@@ -1,6 +1,6 @@
 /**
  * Datagram plumbing shared by the reference datagram programs and the datagram cases
- * (SPEC 4 and 5): addresses for UDP and Unix datagram sockets, the UDP payload limits,
+ * (SPEC §4 and §5): addresses for UDP and Unix datagram sockets, the UDP payload limits,
  * Python-style printing of sender addresses, a receive with a timeout that never loses
  * a datagram, and the tutorial servers' receive loop.
  *
@@ -214,7 +214,7 @@ export interface ReceiveLoopOptions {
 }
 
 /**
- * The tutorial servers' loop (SPEC 4 and 5) until `closing()`: prints an empty line and
+ * The tutorial servers' loop (SPEC §4 and §5) until `closing()`: prints an empty line and
  * `waiting to receive message` (once per datagram), receives one datagram of up to
  * `buffer` bytes, prints `received N bytes from ADDR` (the sender as {@linkcode pyAddress}
  * shows it) and the data's repr, then hands it to `answer`. A failed receive is logged and

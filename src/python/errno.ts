@@ -100,3 +100,30 @@ export function errnoLine(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * An error as one line for a report: the errno line once (`[Errno 2] No such file or
+ * directory`), then whatever the runtime said beyond its own errno text (the path or the
+ * call, `: chmod '/tmp/x'`), never the runtime's `(os error N)` nested inside. Errors without
+ * an errno give their message.
+ *
+ * @example
+ * ```ts
+ * import { errnoMessage } from "./errno.ts";
+ * errnoMessage(new Error("No such file or directory (os error 2): chmod '/tmp/x'"));
+ * // "[Errno 2] No such file or directory: chmod '/tmp/x'"
+ * ```
+ */
+export function errnoMessage(err: unknown): string {
+  const line = errnoLine(err);
+  if (!errnoCode(err) || !(err instanceof Error)) return line;
+  const m = /\(os error \d+\)(.*)$/s.exec(err.message);
+  let rest = m ? m[1] : "";
+  if (!m) {
+    // a `code` without the runtime's text (node: errors): keep what is not the errno text
+    const [, text] = ERRNO[errnoCode(err)!];
+    rest = err.message.replace(text, "").replace(/^[\s,:]+/, "");
+    rest = rest ? `: ${rest}` : "";
+  }
+  return `${line}${rest.replace(/\s+/g, " ").trimEnd()}`;
+}

@@ -12,7 +12,7 @@ import {
 import { fromHex, toHex } from "./repr.ts";
 import { runPython, skipWithoutPython } from "../testdata/python_oracle.ts";
 
-Deno.test("SPEC section 9 vectors", () => {
+Deno.test("SPEC §9 vectors", () => {
   assert.equal(toHex(inetAton("192.168.1.1")), "c0a80101");
   assert.equal(toHex(inetAton("127.0.0.1")), "7f000001");
   assert.equal(inetNtoa(fromHex("c0a80101")), "192.168.1.1");

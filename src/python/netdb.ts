@@ -17,6 +17,7 @@
  */
 
 import { SocketError } from "./inet.ts";
+import { errnoMessage } from "./errno.ts";
 
 /** Where glibc reads services from. */
 export const SERVICES_PATH = "/etc/services";
@@ -58,7 +59,7 @@ function readTable(path: string, pyMessage: string, what: string): string[][] {
   } catch (e) {
     const hint = e instanceof Deno.errors.NotFound
       ? `${path} is missing; install Debian's netbase package (apt-get install netbase)`
-      : `cannot read ${path} (${(e as Error).message}); run with --allow-read=${path}`;
+      : `cannot read ${path} (${errnoMessage(e)}); run with --allow-read=${path}`;
     throw new SocketError("OSError", pyMessage, { detail: `${what}: ${hint}`, cause: e });
   }
   const rows: string[][] = [];

@@ -34,7 +34,7 @@ function pyError(fn: () => unknown): string {
 }
 
 Deno.test({
-  name: "SPEC section 9 services and protocols",
+  name: "SPEC §9 services and protocols",
   ...needsNetbase,
   fn() {
     for (const [name, port] of SPEC_SERVICES) {

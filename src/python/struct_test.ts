@@ -28,7 +28,7 @@ function throwsExactly(
   });
 }
 
-Deno.test("SPEC 6 vector: Struct('I 2s f').pack(1, b'ab', 2.7)", () => {
+Deno.test("SPEC §6 vector: Struct('I 2s f').pack(1, b'ab', 2.7)", () => {
   const s = new Struct("I 2s f");
   assert.equal(s.size, 12);
   assert.equal(s.format, "I 2s f");

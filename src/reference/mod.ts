@@ -46,5 +46,5 @@ export type { NodeId } from "./stream/unix_listen.ts";
 export type { DatagramAddress } from "../net/datagram.ts";
 export type { StreamAddress } from "../net/sockets.ts";
 export type { BytesLike, Struct, StructValue } from "../python/struct.ts";
-export type { Properties, Readiness, Target } from "../harness/manifest.ts";
+export type { Properties, Readiness, Service, Target } from "../harness/manifest.ts";
 export type { TargetKind, Transport } from "../case/verdict.ts";

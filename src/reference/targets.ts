@@ -10,56 +10,14 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { parseManifest, type Target } from "../harness/manifest.ts";
 import { SIZE_ENV } from "../net/datagram.ts";
+import { CLI_PATH, ownFile, sockspecCommand } from "../harness/sockspec_command.ts";
+
+export { CLI_PATH, ownFile, sockspecCommand };
 
 /**
- * Where one of sockspec's own files is, as `deno run` and `cc` take it: a file path when
- * sockspec runs from files (a checkout, the npm package), else the URL itself (imported
- * over http(s) or from JSR; `deno run URL` fetches the module).
- *
- * @example
- * ```ts
- * import { ownFile } from "./targets.ts";
- * ownFile(new URL("file:///opt/my%20dir/main.ts")); // "/opt/my dir/main.ts"
- * ownFile(new URL("https://example.com/src/cli/main.ts")); // "https://example.com/src/cli/main.ts"
- * ```
- */
-export function ownFile(url: URL): string {
-  return url.protocol === "file:" ? fileURLToPath(url) : url.href;
-}
-
-/** The CLI module that reference targets run: a path, or a URL when imported by URL. */
-export const CLI_PATH: string = ownFile(new URL("../cli/main.ts", import.meta.url));
-
-/**
- * argv that runs `sockspec ARGS` in a child Deno with exactly `permissions`.
- *
- * @example
- * ```ts
- * import { sockspecCommand } from "./targets.ts";
- * sockspecCommand(["--allow-net=127.0.0.1"], ["serve", "echo", "--tcp", "{host}:{port}"]);
- * ```
- */
-export function sockspecCommand(permissions: string[], args: string[]): string[] {
-  return [
-    "{deno}",
-    "run",
-    "--quiet",
-    "--no-prompt",
-    // sockspec's modules stand alone: no deno.json or package.json found from the cwd or
-    // around the module applies (under node_modules, one would make Deno refuse TypeScript)
-    "--no-config",
-    "--unstable-net",
-    ...permissions,
-    CLI_PATH,
-    ...args,
-  ];
-}
-
-/**
- * The reference socketpair program (SPEC 7), a path or a URL as {@linkcode CLI_PATH}. Its
+ * The reference socketpair program (SPEC §7), a path or a URL as {@linkcode CLI_PATH}. Its
  * target runs this module directly with `--allow-run={deno}` (the child) and
  * `--allow-env=NODE_V8_COVERAGE`: it is a program that runs to completion, not a
  * `sockspec serve` server.
@@ -202,7 +160,7 @@ export function referenceTargets(): Target[] {
       ready: { kind: "stdout", pattern: "^waiting for a connection$" },
       properties: { format: "I 2s f", transcript: true, reply: true },
     },
-    // Datagram echo (SPEC 4): recvfrom(4096) and no answer to an empty datagram, as the tutorial.
+    // Datagram echo (SPEC §4): recvfrom(4096) and no answer to an empty datagram, as the tutorial.
     {
       name: "reference-udp",
       description: "sockspec's UDP echo server over IPv4: 4096-byte buffer, transcript on",
@@ -264,7 +222,7 @@ export function referenceTargets(): Target[] {
       ]),
       properties: { bufferSize: 4096, zeroLength: "ignore", transcript: true },
     },
-    // Multicast (SPEC 5): the receiver acks whoever sends to the group, so it needs all of net.
+    // Multicast (SPEC §5): the receiver acks whoever sends to the group, so it needs all of net.
     {
       name: "reference-mcast",
       description: "sockspec's multicast receiver: joins 224.3.29.71, acks each message",

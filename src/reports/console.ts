@@ -18,6 +18,7 @@ import {
   type CaseResult,
   closingLine,
   expectationNote,
+  explainLines,
   judge,
   label,
   type RunReport,
@@ -70,7 +71,7 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
     for (const r of target.results) {
       if (r.family !== family) {
         family = r.family;
-        out.push(`  ${family}`);
+        out.push(`  ${family}${r.familyTitle ? `: ${r.familyTitle}` : ""}`);
       }
       const j = judge(r, report.strict);
       const tag = label(r, report.strict);
@@ -81,6 +82,7 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
         } ${r.requirement}${note ? ` (${note})` : ""}`,
       );
       out.push(...details(r, opts.verbose ?? false, j === "warn"));
+      out.push(...explainConsole(r));
     }
     out.push("");
   }
@@ -95,9 +97,23 @@ export function consoleReport(report: RunReport, opts: ConsoleOptions = {}): str
       : "",
     report.interrupted ? "the run was interrupted: this report is partial" : "",
   ].filter(Boolean);
+  out.push(...seedLine(report));
   if (extras.length) out.push(extras.join("; "));
   out.push(closingLine(s));
   return out.join("\n");
+}
+
+/** The hint, first differences and re-run command under a FAIL or ERROR. */
+function explainConsole(r: CaseResult): string[] {
+  if (r.verdict !== "FAIL" && r.verdict !== "ERROR") return [];
+  return explainLines(r).map((line) => `            ${line}`);
+}
+
+/** The run's seed, for replaying its random payloads. */
+function seedLine(report: RunReport): string[] {
+  return report.seed === undefined
+    ? []
+    : [`seed ${report.seed} (--seed ${report.seed} replays the same random payloads)`];
 }
 
 function details(r: CaseResult, verbose: boolean, notStrict: boolean): string[] {

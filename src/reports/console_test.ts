@@ -67,3 +67,13 @@ Deno.test("progress: one live line on a terminal, rewritten in place, cut to the
   q.start("a-very-long-target-name-indeed", "echo/tcp/1");
   assert.equal(narrow[0], "\r\x1b[K[0/1] running a-very-long-...");
 });
+
+Deno.test("console and HTML reports head each family with its title", async () => {
+  const { htmlReport } = await import("./html.ts");
+  const report = sampleReport();
+  for (const t of report.targets) {
+    for (const r of t.results) if (r.family === "echo/tcp") r.familyTitle = "Stream echo over TCP";
+  }
+  assert.match(consoleReport(report), /^ {2}echo\/tcp: Stream echo over TCP$/m);
+  assert.match(htmlReport(report), /echo\/tcp <span class="title">Stream echo over TCP<\/span>/);
+});

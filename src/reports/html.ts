@@ -4,9 +4,14 @@
  * grouped by family) × targets (columns), in the manner of the Autobahn test suite's
  * report. Each cell is coloured by how the result is judged (see {@linkcode judge}) and
  * shows its label and duration. Selecting a cell (click, or Enter on the focused cell)
- * shows the requirement, message, expectation, observed values and the evidence: bytes as
- * a hex dump and as Python repr, timings, notes, the transcript excerpt and the target's
- * stdout/stderr tails. The selection is kept in the URL (`#cell=T/ID`) so it can be linked.
+ * shows the requirement, message, expectation, the case's hint, the command that re-runs it
+ * (with the run's seed), the first difference between expected and received bytes (offset,
+ * context as hex and repr, the differing byte marked), observed values and the evidence:
+ * bytes as a hex dump that fits the panel (a long one shows its head and tail and expands)
+ * and as Python repr, timings, notes, the transcript excerpt, the target's stdout/stderr
+ * tails, and the wire log as a timeline (connections, reads and writes with their bytes,
+ * datagrams, the target's output lines on the same clock) where long runs of similar events
+ * fold into one row (`… 4,094 more 16-byte reads …`) that expands. The selection is kept in the URL (`#cell=T/ID`) so it can be linked.
  *
  * @example
  * ```ts
@@ -27,7 +32,35 @@ import {
   label,
   type RunReport,
   summarize,
+  timeline,
+  type TimelineRow,
 } from "./report.ts";
+import { describeDiff } from "../case/diff.ts";
+
+/**
+ * What the page script reads: the report with each wire log replaced by its timeline
+ * (folded, see {@linkcode timeline}) and each diff's sentence, and the judgements.
+ */
+function pageData(report: RunReport, judged: unknown): unknown {
+  const timelines: TimelineRow[][][] = report.targets.map((t) => t.results.map(timeline));
+  const slim: RunReport = {
+    ...report,
+    targets: report.targets.map((t) => ({
+      ...t,
+      results: t.results.map((r) => {
+        const { wire: _wire, ...evidence } = r.evidence;
+        return {
+          ...r,
+          evidence: {
+            ...evidence,
+            diffs: (r.evidence.diffs ?? []).map((d) => ({ ...d, text: describeDiff(d) })),
+          },
+        };
+      }),
+    })),
+  };
+  return { report: slim, judged, timelines };
+}
 
 /** Escapes text for HTML content and attribute values. */
 function esc(text: string): string {
@@ -110,10 +143,11 @@ export function htmlReport(report: RunReport): string {
 
   const body: string[] = [];
   for (const { family, ids } of rows) {
+    const title = ids[0]?.r.familyTitle;
     body.push(
       `<tr class="family"><th scope="rowgroup" colspan="${report.targets.length + 1}">${
         esc(family)
-      }</th></tr>`,
+      }${title ? ` <span class="title">${esc(title)}</span>` : ""}</th></tr>`,
     );
     for (const { id, r } of ids) {
       const cells = report.targets.map((t, ti) => {
@@ -150,6 +184,7 @@ export function htmlReport(report: RunReport): string {
     `started ${report.startedAt}`,
     `${(report.durationMs / 1000).toFixed(1)} s`,
     report.strict ? "strict" : "",
+    report.seed !== undefined ? `seed ${report.seed}` : "",
     report.shard ? `shard ${report.shard.index}/${report.shard.count}` : "",
     report.mergedFrom ? `merged from ${report.mergedFrom.length} reports` : "",
     report.expectations?.length ? `expectations: ${report.expectations.join(", ")}` : "",
@@ -193,7 +228,7 @@ ${body.join("\n")}
 </div>
 <aside class="details" id="details" aria-live="polite"><p class="hint">Select a cell to see the requirement, the message and the evidence.</p></aside>
 </main>
-<script type="application/json" id="sockspec-data">${scriptJson({ report, judged })}</script>
+<script type="application/json" id="sockspec-data">${scriptJson(pageData(report, judged))}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>
@@ -224,6 +259,7 @@ table.matrix { border-collapse: separate; border-spacing: 2px; }
 .tcounts b { color: var(--fail); }
 .matrix th.corner { text-align: left; left: 0; z-index: 3; color: #57606a; font-weight: 400; }
 tr.family th { text-align: left; background: #f3f4f6; padding: 3px 6px; font-size: 12px; position: sticky; left: 0; }
+tr.family th .title { font-weight: normal; color: #4b5563; }
 tr.case th { text-align: left; font-weight: 400; padding: 2px 6px; max-width: 240px; position: sticky; left: 0; background: var(--bg); z-index: 1; }
 tr.case th .id { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
 tr.case th .req { display: block; color: #57606a; font-size: 11px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -249,6 +285,26 @@ aside h2 { font-size: 15px; margin: 0 0 6px; } aside h3 { font-size: 12px; margi
 aside pre { background: #f6f8fa; padding: 5px 6px; border-radius: 4px; overflow: auto; font-size: 11px; margin: 2px 0; white-space: pre; }
 aside table { border-collapse: collapse; font-size: 12px; } aside td, aside th { border: 1px solid var(--line); padding: 1px 6px; text-align: left; }
 aside .msg { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; white-space: pre-wrap; word-break: break-word; }
+aside pre.probe { position: absolute; visibility: hidden; }
+aside .dump details summary { font-size: 11px; color: #0969da; cursor: pointer; }
+aside .hint-text { background: #fff8c5; border-left: 3px solid var(--warn); padding: 3px 8px; margin: 2px 0; }
+aside .diff p { margin: 2px 0; } aside .diff table td, aside .diff table th { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; vertical-align: top; }
+aside .diff .hexcell { word-break: break-all; } aside .diff mark { background: #ffd7d5; color: #82071e; font-weight: 700; padding: 0 1px; }
+aside .diff mark.none { background: #eee; color: #57606a; font-weight: 400; }
+aside table.timeline { width: 100%; table-layout: fixed; border-collapse: collapse; }
+aside table.timeline th, aside table.timeline td { border: 0; border-bottom: 1px solid #eef0f2; padding: 1px 4px; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; vertical-align: top; }
+aside table.timeline th:nth-child(1) { width: 72px; } aside table.timeline th:nth-child(2) { width: 64px; } aside table.timeline th:nth-child(3) { width: 18px; } aside table.timeline th:nth-child(4) { width: 38%; }
+aside table.timeline td.t { text-align: right; color: #57606a; white-space: nowrap; }
+aside table.timeline td.what, aside table.timeline td.repr { white-space: pre-wrap; overflow-wrap: anywhere; }
+aside pre.cmd { white-space: pre-wrap; overflow-wrap: anywhere; user-select: all; }
+aside pre.wrap { white-space: pre-wrap; overflow-wrap: anywhere; }
+aside .diff td.repr { white-space: pre-wrap; overflow-wrap: anywhere; }
+aside table.timeline td.repr { color: #0a3069; }
+aside tr.ev-stdout td.what, aside tr.ev-stderr td.what { color: #57606a; font-style: italic; }
+aside tr.ev-stderr td.what { color: #82071e; }
+aside tr.ev-connect-failed td, aside tr.ev-reset td, aside tr.ev-error td, aside tr.ev-exit td { background: #fff1f0; }
+aside tr.ev-fold summary { cursor: pointer; color: #0969da; }
+aside tr.folded td { background: #f6f8fa; }
 @media (max-width: 900px) { main { flex-direction: column; } aside.details { position: static; max-width: none; width: 100%; } }
 `;
 
@@ -271,14 +327,76 @@ const SCRIPT = String.raw`
     details.append(node);
   }
   function pre(text, field) { var p = el("pre", field ? { "data-field": field } : {}, [text]); return p; }
-  function hexdump(hex) {
+  // Bytes per hex dump line: 16 when the panel is wide enough for 16 (offset, hex, ASCII), else 8.
+  function perLine() {
+    var probe = el("pre", { "class": "probe" }, ["0".repeat(80)]);
+    details.append(probe);
+    var fits = probe.scrollWidth <= details.clientWidth - 24;
+    probe.remove();
+    return fits ? 16 : 8;
+  }
+  function hexdumpLines(hex, n) {
     var lines = [];
-    for (var i = 0; i < hex.length; i += 32) {
-      var bytes = hex.slice(i, i + 32).match(/../g) || [];
+    for (var i = 0; i < hex.length; i += 2 * n) {
+      var bytes = hex.slice(i, i + 2 * n).match(/../g) || [];
       var ascii = bytes.map(function (b) { var c = parseInt(b, 16); return c >= 32 && c < 127 ? String.fromCharCode(c) : "."; }).join("");
-      lines.push((i / 2).toString(16).padStart(4, "0") + "  " + bytes.join(" ").padEnd(47) + "  " + ascii);
+      lines.push((i / 2).toString(16).padStart(4, "0") + "  " + bytes.join(" ").padEnd(3 * n - 1) + "  " + ascii);
     }
-    return lines.join("\n");
+    return lines;
+  }
+  // A hex dump that fits the panel; a long one shows its head and tail and expands on demand.
+  function dumpNode(hex) {
+    var lines = hexdumpLines(hex, perLine());
+    if (lines.length <= 8) return pre(lines.join("\n"), "hex");
+    var wrap = el("div", { "data-field": "hex", "class": "dump" });
+    var short = pre(lines.slice(0, 4).join("\n") + "\n  \u22ef " + (lines.length - 6) + " more lines \u22ef\n" + lines.slice(-2).join("\n"));
+    var full = el("details", {}, [el("summary", {}, ["all " + lines.length + " lines"]), pre(lines.join("\n"))]);
+    full.addEventListener("toggle", function () { short.hidden = full.open; });
+    wrap.append(short, full);
+    return wrap;
+  }
+  function timelineRow(row) {
+    var ms = "+" + (row.atUs / 1000).toFixed(3);
+    var tr = el("tr", { "class": "ev ev-" + row.kind }, [
+      el("td", { "class": "t" }, [ms]),
+      el("td", { "class": "who" }, [row.who]),
+      el("td", { "class": "dir" }, [row.arrow]),
+      el("td", { "class": "what" }, [row.what]),
+      el("td", { "class": "repr" }, [row.repr || ""]),
+    ]);
+    return tr;
+  }
+  function timelineNode(rows) {
+    var limit = 400;
+    var body = el("tbody");
+    rows.slice(0, limit).forEach(function (row) {
+      if (row.kind !== "fold") { body.append(timelineRow(row)); return; }
+      // the folded rows follow the fold's row, hidden until it is opened
+      var hidden = row.folded.map(function (f) { var tr = timelineRow(f); tr.classList.add("folded"); tr.hidden = true; return tr; });
+      var fold = el("details", { "class": "fold" }, [el("summary", {}, [row.what])]);
+      fold.addEventListener("toggle", function () { hidden.forEach(function (tr) { tr.hidden = !fold.open; }); });
+      body.append(el("tr", { "class": "ev ev-fold" }, [el("td", { "class": "t" }, ["+" + (row.atUs / 1000).toFixed(3)]), el("td", { "class": "who" }, [row.who]), el("td", { "class": "dir" }, [row.arrow]), el("td", { colspan: "2" }, [fold])]));
+      hidden.forEach(function (tr) { body.append(tr); });
+    });
+    if (rows.length > limit) body.append(el("tr", {}, [el("td", { colspan: "5" }, [(rows.length - limit) + " more rows: see the JSON report"])]));
+    var head = el("thead", {}, [el("tr", {}, ["ms", "where", "", "what", "bytes"].map(function (h) { return el("th", {}, [h]); }))]);
+    return el("table", { "class": "timeline" }, [head, body]);
+  }
+  function diffSide(name, side, offset) {
+    var bytes = side.hex.match(/../g) || [];
+    var cells = bytes.map(function (b, i) {
+      return side.start + i === offset ? el("mark", {}, [b]) : b;
+    });
+    var hexCell = el("td", { "class": "hexcell" }, []);
+    cells.forEach(function (c, i) { if (i) hexCell.append(" "); hexCell.append(c); });
+    if (!bytes.length || side.start + bytes.length <= offset) { hexCell.append(bytes.length ? " " : ""); hexCell.append(el("mark", { "class": "none" }, ["(end)"])); }
+    return el("tr", {}, [el("th", {}, [name]), el("td", {}, ["@" + side.start]), hexCell, el("td", { "class": "repr" }, [side.repr])]);
+  }
+  function diffNode(d) {
+    return el("div", { "class": "diff" }, [
+      el("p", {}, [el("strong", {}, [d.label + ": "]), d.text]),
+      el("table", {}, [diffSide("expected", d.expected, d.offset), diffSide("actual", d.actual, d.offset)]),
+    ]);
   }
   function table(rows) {
     return el("table", {}, rows.map(function (r) { return el("tr", {}, [el("th", {}, [r[0]]), el("td", {}, [r[1]])]); }));
@@ -296,14 +414,23 @@ const SCRIPT = String.raw`
     section("Requirement (" + r.level + ")", "requirement", el("p", {}, [r.requirement]));
     section("Message", "message", el("p", { "class": "msg" }, [r.verdict + ": " + r.message]));
     if (j.note) section("Expectation", "expectation", el("p", {}, [j.note]));
+    if (r.hint && (r.verdict === "FAIL" || r.verdict === "ERROR")) section("Hint", "hint", el("p", { "class": "hint-text" }, [r.hint]));
+    if (r.rerun) section("Re-run this case", "rerun", el("pre", { "class": "cmd" }, [r.rerun]));
+    var diffs = r.evidence.diffs || [];
+    if (diffs.length) section("First difference", "diff", el("div", {}, diffs.map(diffNode)));
     var obs = Object.keys(r.observed);
     if (obs.length) section("Observed", "observed", table(obs.map(function (k) { return [k, JSON.stringify(r.observed[k])]; })));
     r.evidence.bytes.forEach(function (b) {
       var title = b.label + ": " + b.length + " bytes" + (b.truncated ? " (first " + b.hex.length / 2 + " shown)" : "");
       details.append(el("h3", {}, [title]));
-      details.append(pre(hexdump(b.hex), "hex"));
-      details.append(pre(b.repr, "repr"));
+      details.append(dumpNode(b.hex));
+      details.append(el("pre", { "data-field": "repr", "class": "wrap" }, [b.repr]));
     });
+    var rows = data.timelines[ti][ri];
+    if (rows.length) {
+      var omitted = r.evidence.wireOmitted;
+      section("Wire log" + (omitted ? " (" + omitted.events + " events in the middle left out)" : ""), "timeline", timelineNode(rows));
+    }
     var timings = Object.keys(r.evidence.timings).map(function (k) { return [k, r.evidence.timings[k] + " ms"]; });
     timings.push(["case", r.durationMs + " ms"]);
     section("Timing", "timing", table(timings));

@@ -1,231 +1,9 @@
 import assert from "node:assert/strict";
 import { htmlReport } from "./html.ts";
-import { commandExists } from "../harness/manifest.ts";
-import { sessionMembers } from "../net/proc.ts";
+import { Browser, CHROMIUM, MISSING, openPage } from "../testdata/chromium.ts";
 import { summarize } from "./report.ts";
 import { sampleReport } from "../testdata/sample_report.ts";
-
-const CHROMIUM = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"].find(
-  (c) => commandExists(c),
-);
-const MISSING = "no chromium on PATH: install Debian's chromium package (apt-get install chromium)";
-
-/** A headless Chromium driven over the DevTools protocol (a WebSocket from Deno). */
-class Browser {
-  #ws: WebSocket;
-  #next = 1;
-  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  #listeners:
-    ((msg: { method: string; params: Record<string, unknown>; sessionId?: string }) => void)[] = [];
-
-  private constructor(
-    ws: WebSocket,
-    readonly child: Deno.ChildProcess,
-    readonly dir: string,
-    readonly stderr: () => string,
-  ) {
-    this.#ws = ws;
-    ws.onmessage = (ev) => {
-      const msg = JSON.parse(ev.data);
-      if (msg.id !== undefined) {
-        const p = this.#pending.get(msg.id);
-        this.#pending.delete(msg.id);
-        if (msg.error) p?.reject(new Error(`${msg.error.message} (${msg.error.code})`));
-        else p?.resolve(msg.result);
-      } else {
-        for (const l of this.#listeners) l(msg);
-      }
-    };
-  }
-
-  static async launch(): Promise<Browser> {
-    const dir = await Deno.makeTempDir({ prefix: "sockspec-chromium-" });
-    // setsid: Chromium and its helpers get their own session, so all of them can be found and ended.
-    const child = new Deno.Command("setsid", {
-      args: [
-        CHROMIUM!,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--disable-dev-shm-usage",
-        "--remote-debugging-address=127.0.0.1",
-        "--remote-debugging-port=0",
-        `--user-data-dir=${dir}`,
-        "about:blank",
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    let err = "";
-    (async () => {
-      for await (const chunk of child.stderr) {
-        err = (err + new TextDecoder().decode(chunk)).slice(-4000);
-      }
-    })().catch(() => {});
-    let exited = false;
-    child.status.then(() => (exited = true));
-    const deadline = Date.now() + 30_000;
-    let port = "";
-    while (Date.now() < deadline && !exited) {
-      try {
-        port = await Deno.readTextFile(`${dir}/DevToolsActivePort`);
-        if (port.includes("\n")) break;
-      } catch {
-        // not yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const [portLine, path] = port.trim().split("\n");
-    if (!path) {
-      await Browser.#end(child, dir);
-      throw new Error(`chromium did not open its DevTools port within 30 s; stderr: ${err}`);
-    }
-    const ws = new WebSocket(`ws://127.0.0.1:${portLine}${path}`);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error("DevTools WebSocket did not open in 10 s")),
-        10_000,
-      );
-      ws.onopen = () => (clearTimeout(timer), resolve());
-      ws.onerror = () => (clearTimeout(timer), reject(new Error("DevTools WebSocket failed")));
-    });
-    return new Browser(ws, child, dir, () => err);
-  }
-
-  // deno-lint-ignore no-explicit-any
-  send(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<any> {
-    const id = this.#next++;
-    this.#ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${method}: no answer within 15 s`));
-      }, 15_000);
-      this.#pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-    });
-  }
-
-  on(
-    listener: (
-      msg: { method: string; params: Record<string, unknown>; sessionId?: string },
-    ) => void,
-  ) {
-    this.#listeners.push(listener);
-  }
-
-  waitFor(method: string, sessionId: string, ms = 15_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${method} within ${ms} ms`)), ms);
-      this.on((msg) => {
-        if (msg.method === method && msg.sessionId === sessionId) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-  }
-
-  async close(): Promise<void> {
-    try {
-      await Promise.race([this.send("Browser.close"), new Promise((r) => setTimeout(r, 3000))]);
-    } catch {
-      // the browser may close the socket before answering
-    }
-    this.#ws.close();
-    await Browser.#end(this.child, this.dir);
-  }
-
-  static async #end(child: Deno.ChildProcess, dir: string): Promise<void> {
-    const pid = child.pid;
-    const gone = await Promise.race([
-      child.status.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 5000)),
-    ]);
-    if (!gone) {
-      try {
-        Deno.kill(-pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await child.status;
-    }
-    // Helpers Chromium left in its session.
-    for (let i = 0; i < 50 && sessionMembers(pid).length; i++) {
-      if (i === 10) {
-        try {
-          Deno.kill(-pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-}
-
-/** Opens `file` in a fresh page of `browser` at 1280×800; returns an evaluator. */
-async function openPage(browser: Browser, file: string) {
-  const { targetId } = await browser.send("Target.createTarget", { url: "about:blank" });
-  const { sessionId } = await browser.send("Target.attachToTarget", { targetId, flatten: true });
-  const requests: string[] = [];
-  browser.on((msg) => {
-    if (msg.method === "Network.requestWillBeSent" && msg.sessionId === sessionId) {
-      requests.push((msg.params.request as { url: string }).url);
-    }
-  });
-  await browser.send("Page.enable", {}, sessionId);
-  await browser.send("Network.enable", {}, sessionId);
-  await browser.send("Emulation.setDeviceMetricsOverride", {
-    width: 1280,
-    height: 800,
-    deviceScaleFactor: 1,
-    mobile: false,
-  }, sessionId);
-  const loaded = browser.waitFor("Page.loadEventFired", sessionId);
-  await browser.send("Page.navigate", { url: `file://${file}` }, sessionId);
-  await loaded;
-  // deno-lint-ignore no-explicit-any
-  const evaluate = async (expression: string): Promise<any> => {
-    const { result, exceptionDetails } = await browser.send("Runtime.evaluate", {
-      expression,
-      returnByValue: true,
-    }, sessionId);
-    if (exceptionDetails) throw new Error(`${expression}: ${JSON.stringify(exceptionDetails)}`);
-    return result.value;
-  };
-  const click = async (selector: string) => {
-    const box = await evaluate(`(() => {
-      const e = document.querySelector(${JSON.stringify(selector)});
-      e.scrollIntoView({ block: "center" });
-      const r = e.getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-    })()`);
-    for (const type of ["mousePressed", "mouseReleased"]) {
-      await browser.send("Input.dispatchMouseEvent", {
-        type,
-        x: box.x,
-        y: box.y,
-        button: "left",
-        clickCount: 1,
-      }, sessionId);
-    }
-  };
-  const screenshot = async (): Promise<Uint8Array> => {
-    const { data } = await browser.send("Page.captureScreenshot", { format: "png" }, sessionId);
-    return Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-  };
-  return { evaluate, click, screenshot, requests, sessionId };
-}
+import { describeBytes } from "../case/evidence.ts";
 
 Deno.test({
   name: CHROMIUM
@@ -321,6 +99,68 @@ Deno.test({
       assert.equal(d.scripts, 2, "only the report's own two script elements");
       assert.equal(d.injected, 0, "evidence text is never parsed as HTML");
 
+      // The wire log as a timeline: events in order, the long run of reads folded, expandable.
+      const tl = await page.evaluate(`(() => {
+        const t = document.querySelector('#details [data-field="timeline"]');
+        const rows = [...t.querySelectorAll(":scope > tbody > tr:not(.folded)")];
+        return {
+          rows: rows.map((r) => [...r.children].map((c) => c.textContent.trim()).slice(1, 4).join(" ")),
+          fold: t.querySelector("details.fold summary").textContent,
+          foldedVisible: t.querySelector("tr.folded").checkVisibility(),
+        };
+      })()`);
+      assert.deepEqual(tl.rows.slice(0, 8), [
+        "target 1 · start pid 4242, ready",
+        "target 1 · stdout: waiting for a connection",
+        "#1 · connect 127.0.0.1:10000",
+        "#1 → write 42 B",
+        "target 1 · stdout: received b'This is the mess'",
+        "#1 ← read 16 B",
+        "#1 ← read 23 B",
+        "#1 ← read 16 B",
+      ]);
+      assert.match(tl.fold, /^… 4,094 more 16-byte reads \(65,504 B, until \+54\.950 ms\) …$/);
+      assert.equal(tl.foldedVisible, false, "the folded run starts closed");
+      assert.deepEqual(tl.rows.slice(-4), [
+        "#1 ← eof",
+        "#1 · close",
+        "target 1 · stderr: OSError: [Errno 32] Broken pipe",
+        "target 1 · exit pid 4242, exited with code 1",
+      ]);
+      await page.click(`#details details.fold summary`);
+      // the toggle event comes as a task after the click: wait for it (bounded)
+      let opened = false;
+      for (let i = 0; i < 40 && !opened; i++) {
+        opened = await page.evaluate(
+          `document.querySelector("#details tr.folded").checkVisibility()`,
+        );
+        if (!opened) await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(opened, true, "a click expands the folded run");
+      // The diff: the sentence, and the differing byte marked on each side.
+      const diff = await page.evaluate(`(() => {
+        const d = document.querySelector('#details [data-field="diff"]');
+        return { text: d.querySelector("p").textContent, marks: [...d.querySelectorAll("mark")].map((m) => m.textContent) };
+      })()`);
+      assert.equal(
+        diff.text,
+        "echo: 42 bytes expected, 39 came: the first difference is at offset 16: expected b'age.  It will be', got b'\\x00\\x1b[31m</script><'",
+      );
+      assert.deepEqual(diff.marks, ["61", "00"]);
+      const extra = await page.evaluate(
+        `["hint", "rerun"].map((f) => document.querySelector('#details [data-field="' + f + '"]')?.textContent)`,
+      );
+      assert.deepEqual(extra, [
+        "send back exactly the bytes each recv returned, not a re-encoded string",
+        "deno task sockspec check --target /srv/targets/my-echo-tcp.json echo/tcp/2 --seed 12345",
+      ]);
+      // Everything in the panel fits its width (no dump wider than the panel).
+      const overflow = await page.evaluate(`(() => {
+        const d = document.getElementById("details");
+        return [...d.querySelectorAll("pre, table")].filter((e) => e.offsetParent && e.scrollWidth > d.clientWidth).length;
+      })()`);
+      assert.equal(overflow, 0);
+
       // An unexpected pass explains itself.
       await page.click(`td.cell[data-t="2"][data-r="1"]`);
       const x = await page.evaluate(
@@ -374,6 +214,63 @@ Deno.test({
       const select = Deno.env.get("SOCKSPEC_SCREENSHOT_CELL") ?? "";
       const page = await openPage(browser, `${dir}/report.html${select ? `#cell=${select}` : ""}`);
       await Deno.writeFile(Deno.env.get("SOCKSPEC_SCREENSHOT")!, await page.screenshot());
+    } finally {
+      await browser.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: CHROMIUM
+    ? "HTML in headless Chromium: a long hex dump shows its head and tail, expands, and fits a narrow panel"
+    : `HTML hex dump browser test SKIPPED: ${MISSING}`,
+  ignore: !CHROMIUM,
+  sanitizeResources: false,
+  async fn() {
+    const report = sampleReport();
+    const all = new Uint8Array(256).map((_, i) => i);
+    report.targets[0].results[1].evidence.bytes = [describeBytes("received", all)];
+    const dir = await Deno.makeTempDir({ prefix: "sockspec-html-test-" });
+    const file = `${dir}/report.html`;
+    await Deno.writeTextFile(file, htmlReport(report));
+    const browser = await Browser.launch();
+    try {
+      for (const [width, perLine] of [[1280, 16], [420, 8]] as const) {
+        const page = await openPage(browser, `${file}#cell=0/echo%2Ftcp%2F2`, {
+          width,
+          height: 800,
+        });
+        const dump = await page.evaluate(`(() => {
+          const d = document.querySelector('#details [data-field="hex"]');
+          const pres = d.querySelectorAll("pre");
+          const panel = document.getElementById("details");
+          return {
+            short: pres[0].textContent.split("\\n"),
+            summary: d.querySelector("summary").textContent,
+            fullVisible: pres[1].checkVisibility(),
+            fits: [...panel.querySelectorAll('[data-field="hex"] pre, pre[data-field="hex"], [data-field="repr"]')].every((p) => !p.checkVisibility() || p.scrollWidth <= panel.clientWidth),
+          };
+        })()`);
+        const lines = 256 / perLine;
+        assert.equal(dump.short.length, 7, dump.short.join("\n"));
+        assert.match(dump.short[0], /^0000 {2}00 01 02 03/);
+        assert.equal(dump.short[4], `  ⋯ ${lines - 6} more lines ⋯`);
+        assert.match(
+          dump.short[6],
+          new RegExp(`^${(256 - perLine).toString(16).padStart(4, "0")}  `),
+        );
+        assert.equal(dump.summary, `all ${lines} lines`);
+        assert.equal(dump.fullVisible, false);
+        assert.equal(dump.fits, true, `the dump fits the panel at ${width} px`);
+        await page.click(`#details [data-field="hex"] summary`);
+        assert.equal(
+          await page.evaluate(
+            `document.querySelectorAll('#details [data-field="hex"] pre')[1].textContent.split("\\n").length`,
+          ),
+          lines,
+        );
+      }
     } finally {
       await browser.close();
       await Deno.remove(dir, { recursive: true });

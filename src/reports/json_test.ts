@@ -33,6 +33,10 @@ Deno.test("the schema rejects reports that drift from the model", async () => {
     ["bad date", (d) => (d.startedAt = "yesterday"), /startedAt/],
     ["no summary", (d) => delete d.summary, /summary/],
     ["version 2", (d) => (d.formatVersion = 2), /formatVersion/],
+    ["bad wire kind", (d) => (d.targets[0].results[1].evidence.wire[0].kind = "x"), /wire/],
+    ["wire µs not whole", (d) => (d.targets[0].results[1].evidence.wire[0].atUs = 1.5), /atUs/],
+    ["bad diff kind", (d) => (d.targets[0].results[1].evidence.diffs[0].kind = "x"), /diffs/],
+    ["bad rerun", (d) => (d.targets[0].results[1].rerun = "rm -rf /"), /rerun/],
   ];
   for (const [what, mutate, re] of mutations) {
     const doc = JSON.parse(jsonReport(sampleReport()));
@@ -64,4 +68,23 @@ Deno.test("parseJsonReport reads a report back, and names the file on bad input"
       text,
     );
   }
+});
+
+Deno.test("the schema compiles under stock ajv strict mode, with no option beyond the draft", async () => {
+  const { Ajv2020 } = await import("npm:ajv@8.17.1/dist/2020.js");
+  const ajvFormats = await import("npm:ajv-formats@3.0.1");
+  const schema = JSON.parse(
+    await Deno.readTextFile(new URL(`../../${JSON_SCHEMA_PATH}`, import.meta.url)),
+  );
+  const ajv = new Ajv2020({ strict: true });
+  // ajv-formats is CommonJS: its function is the default export (or that one's default)
+  const add = ajvFormats.default as unknown as ((a: unknown) => void) & {
+    default?: (a: unknown) => void;
+  };
+  (add.default ?? add)(ajv);
+  const validate = ajv.compile(schema);
+  const doc = JSON.parse(jsonReport(sampleReport()));
+  assert.ok(doc.targets[0].results[1].evidence.wire.length > 5, "the sample carries a wire log");
+  assert.equal(doc.seed, 12345);
+  assert.ok(validate(doc), JSON.stringify(validate.errors));
 });

@@ -15,6 +15,11 @@
  * | result that does not fit its expectation | `<failure type="unexpected">` (or error)  |
  * | SHOULD failure without `--strict`, INFO  | (none; `WARN` in `<system-out>`)          |
  *
+ * So that a SHOULD warning is visible in CI without `--strict`, every testcase carries
+ * properties `sockspec.level`, `sockspec.verdict` and `sockspec.judgement` (`warn` for it;
+ * `sockspec.rerun` for any result but a PASS), its message and evidence go to
+ * `<system-out>`, and each suite's properties count `sockspec.warnings` and `sockspec.info`.
+ *
  * The body of each element holds the requirement, the message and the evidence; every
  * testcase's `<system-out>` holds the requirement, the message and observed values. The
  * schema is `schemas/junit.xsd`.
@@ -122,6 +127,7 @@ function testcase(target: TargetReport, r: CaseResult, strict: boolean, out: str
       seconds(r.durationMs)
     }">`,
   );
+  out.push(...caseProperties(r, j));
   if (el) {
     const body = [
       `${r.level} ${r.id} against ${target.name}: ${r.requirement}`,
@@ -189,11 +195,13 @@ export function junitReport(report: RunReport): string {
       ["sockspec", report.tool.version],
       ["deno", report.runtime.deno],
       ["strict", String(report.strict)],
+      ...(report.seed !== undefined ? [["seed", String(report.seed)] as [string, string]] : []),
       ...(report.shard
         ? [["shard", `${report.shard.index}/${report.shard.count}`] as [string, string]]
         : []),
       ...(report.interrupted ? [["interrupted", "true"] as [string, string]] : []),
     ];
+    props.push(...suiteCounts(report, t));
     suites.push(`    <properties>`);
     for (const [name, value] of props) {
       suites.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
@@ -219,4 +227,38 @@ export function junitReport(report: RunReport): string {
     `</testsuites>`,
     "",
   ].join("\n");
+}
+
+/**
+ * A testcase's own properties, so a CI that hides `<system-out>` still shows how a SHOULD or
+ * INFO result that does not fail the run came out: `sockspec.level`, `sockspec.verdict`,
+ * `sockspec.judgement` (see `judge`), and `sockspec.rerun` for a result that is not a PASS.
+ */
+function caseProperties(r: CaseResult, j: ReturnType<typeof judge>): string[] {
+  const props: [string, string][] = [
+    ["sockspec.level", r.level],
+    ["sockspec.verdict", r.verdict],
+    ["sockspec.judgement", j],
+    ...(r.rerun ? [["sockspec.rerun", r.rerun] as [string, string]] : []),
+  ];
+  return [
+    `      <properties>`,
+    ...props.map(([name, value]) =>
+      `        <property name="${attr(name)}" value="${attr(value)}"/>`
+    ),
+    `      </properties>`,
+  ];
+}
+
+/**
+ * A suite's counts of results that JUnit's own counts leave out: `sockspec.warnings` (SHOULD
+ * FAIL or ERROR without `--strict`), `sockspec.info` (INFO FAIL or ERROR), `sockspec.expected`.
+ */
+function suiteCounts(report: RunReport, t: TargetReport): [string, string][] {
+  const c = summarize(report, t);
+  return [
+    ["sockspec.warnings", String(c.notStrict)],
+    ["sockspec.info", String(c.infoProblems)],
+    ["sockspec.expected", String(c.expected)],
+  ];
 }

@@ -65,7 +65,7 @@ Deno.test("JUnit: one testsuite per target, one testcase per case, elements foll
   assert.equal((xml.match(/<testcase /g) ?? []).length, 14);
   assert.match(
     xml,
-    /<testcase name="echo\/tcp\/2" classname="echo\/tcp" time="0\.110">\n {6}<failure type="MUST" message="echo differs: first difference at byte 16: sent b'age\. {2}It', got b'\\x00\\x1b\[31m&lt;\/'">MUST echo\/tcp\/2 against my-echo-tcp: Requirement of echo\/tcp\/2: the echo comes back &lt;exactly&gt; &amp; "byte-exact"\./,
+    /<testcase name="echo\/tcp\/2" classname="echo\/tcp" time="0\.110">\n {6}<properties>[^]*?<\/properties>\n {6}<failure type="MUST" message="echo differs: first difference at byte 16: sent b'age\. {2}It', got b'\\x00\\x1b\[31m&lt;\/'">MUST echo\/tcp\/2 against my-echo-tcp: Requirement of echo\/tcp\/2: the echo comes back &lt;exactly&gt; &amp; "byte-exact"\./,
   );
   // Evidence in the body: hex and repr, tails; control characters made XML-safe.
   assert.match(xml, / {2}hex: 54686973206973/);
@@ -95,10 +95,13 @@ Deno.test("JUnit: one testsuite per target, one testcase per case, elements foll
   );
   // A SHOULD failure without --strict is no <failure>, but says WARN; with --strict it is one.
   const should =
-    /<testcase name="echo\/tcp\/9"[^>]*>\n\s*<system-out>SHOULD: [^\n]*\nWARN \(SHOULD, not counted without --strict\) FAIL: a second client/;
+    /<testcase name="echo\/tcp\/9"[^>]*>\n\s*<properties>[^]*?<\/properties>\n\s*<system-out>SHOULD: [^\n]*\nWARN \(SHOULD, not counted without --strict\) FAIL: a second client/;
   assert.match(xml, should);
   const strict = junitReport({ ...report, strict: true });
-  assert.match(strict, /<testcase name="echo\/tcp\/9"[^>]*>\n\s*<failure type="SHOULD"/);
+  assert.match(
+    strict,
+    /<testcase name="echo\/tcp\/9"[^>]*>\n\s*<properties>[^]*?<\/properties>\n\s*<failure type="SHOULD"/,
+  );
   assert.match(xml, /<property name="source" value="\/srv\/targets\/my-echo-tcp\.json"\/>/);
   assert.match(
     xml,
@@ -111,4 +114,39 @@ Deno.test("xmlSafe writes characters XML cannot carry as escapes", () => {
   assert.equal(xmlSafe("\uD800x\uDC00"), "\\ud800x\\udc00");
   assert.equal(xmlSafe("\uD83D\uDE00 ok"), "\uD83D\uDE00 ok");
   assert.equal(xmlSafe("\uFFFE"), "\\ufffe");
+});
+
+Deno.test("JUnit marks SHOULD warnings without --strict: properties, system-out and suite counts", () => {
+  const xml = junitReport(sampleReport());
+  const testcase = (id: string, suite: string) => {
+    const s = xml.slice(xml.indexOf(`<testsuite name="${suite}"`));
+    const from = s.indexOf(`<testcase name="${id}"`);
+    return s.slice(from, s.indexOf("</testcase>", from));
+  };
+  const warn = testcase("echo/tcp/9", "my-echo-tcp");
+  assert.doesNotMatch(warn, /<failure|<error/, "a SHOULD warning does not fail the build");
+  assert.match(warn, /<property name="sockspec.level" value="SHOULD"\/>/);
+  assert.match(warn, /<property name="sockspec.verdict" value="FAIL"\/>/);
+  assert.match(warn, /<property name="sockspec.judgement" value="warn"\/>/);
+  assert.match(
+    warn,
+    /<system-out>[^<]*WARN \(SHOULD, not counted without --strict\) FAIL: a second client/,
+  );
+  assert.match(
+    warn,
+    /<property name="sockspec.rerun" value="deno task sockspec check --target \/srv\/targets\/my-echo-tcp.json echo\/tcp\/9 --seed 12345"\/>/,
+  );
+  const info = testcase("echo/unix/10", "my-echo-unix");
+  assert.match(info, /<property name="sockspec.judgement" value="info"\/>/);
+  const suite = (name: string) =>
+    xml.slice(xml.indexOf(`<testsuite name="${name}"`)).split("<testcase")[0];
+  assert.match(suite("my-echo-tcp"), /<property name="sockspec.warnings" value="1"\/>/);
+  assert.match(suite("my-echo-unix"), /<property name="sockspec.info" value="1"\/>/);
+  assert.match(suite("my-echo-tcp"), /<property name="seed" value="12345"\/>/);
+  const pass = testcase("echo/tcp/1", "my-echo-tcp");
+  assert.match(pass, /<property name="sockspec.judgement" value="pass"\/>/);
+  assert.doesNotMatch(pass, /sockspec.rerun/);
+  // with --strict the same result is a failure
+  const strict = junitReport({ ...sampleReport(), strict: true });
+  assert.match(strict, /<testcase name="echo\/tcp\/9"[^]*?<failure type="SHOULD"/);
 });

@@ -1,8 +1,9 @@
 /**
  * The Markdown report, sized for a CI step summary (`$GITHUB_STEP_SUMMARY`): the closing
  * line, a table of per-target counts, then each case that fails the run with its
- * requirement, message and evidence (folded), then unexpected passes, SHOULD warnings and
- * known (expected) failures in short lists. Long runs are cut at {@linkcode MAX_DETAILED}
+ * requirement, message, hint, re-run command and evidence (folded), then unexpected passes,
+ * SHOULD warnings, INFO differences and known (expected) failures in short lists, each with
+ * its re-run command. Long runs are cut at {@linkcode MAX_DETAILED}
  * detailed failures so the summary stays far below GitHub's 1 MiB limit.
  *
  * @example
@@ -77,6 +78,7 @@ export function markdownReport(report: RunReport): string {
     `started ${report.startedAt}`,
     `${(report.durationMs / 1000).toFixed(1)} s`,
     report.strict ? "strict (SHOULD failures count)" : "",
+    report.seed !== undefined ? `seed ${report.seed}` : "",
     report.shard ? `shard ${report.shard.index}/${report.shard.count}` : "",
     report.mergedFrom ? `merged from ${report.mergedFrom.length} reports` : "",
   ].filter(Boolean);
@@ -121,9 +123,14 @@ export function markdownReport(report: RunReport): string {
       "These passed although the expectations file says otherwise: update it.",
     ],
     [
-      "Warnings",
-      pick("warn", "info"),
-      "SHOULD failures (not counted without --strict) and INFO cases that observed a value other than SPEC's, or none.",
+      "SHOULD warnings",
+      pick("warn"),
+      "SHOULD cases that failed; they do not fail the run without --strict.",
+    ],
+    [
+      "INFO differences",
+      pick("info"),
+      "INFO cases that observed a value other than SPEC's, or could not observe one; they never fail the run.",
     ],
     [
       "Known failures",
@@ -134,7 +141,7 @@ export function markdownReport(report: RunReport): string {
   for (const [title, items, explain] of lists) {
     if (!items.length) continue;
     out.push(`### ${title} (${items.length})`, "", explain, "");
-    for (const { t, r } of items.slice(0, 200)) out.push(oneLine(t, r));
+    for (const { t, r } of items.slice(0, 200)) out.push(oneLine(t, r), ...rerunItem(r));
     if (items.length > 200) out.push(`- … and ${items.length - 200} more`);
     out.push("");
   }
@@ -159,6 +166,7 @@ function detail(t: TargetReport, r: CaseResult): string[] {
     "",
     code(r.message),
     ...(note ? ["", md(note)] : []),
+    ...explainMarkdown(r),
     "",
     "<details><summary>Evidence</summary>",
     "",
@@ -167,4 +175,17 @@ function detail(t: TargetReport, r: CaseResult): string[] {
     "</details>",
     "",
   ];
+}
+
+/** The hint and the re-run command of a detailed failure, as Markdown lines. */
+function explainMarkdown(r: CaseResult): string[] {
+  return [
+    ...(r.hint ? ["", `**Hint:** ${md(r.hint)}`] : []),
+    ...(r.rerun ? ["", `Re-run: ${code(r.rerun)}`] : []),
+  ];
+}
+
+/** The re-run command under a list item. */
+function rerunItem(r: CaseResult): string[] {
+  return r.rerun ? [`  - re-run: ${code(r.rerun)}`] : [];
 }

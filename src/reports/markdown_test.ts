@@ -37,7 +37,19 @@ Deno.test("Markdown: closing line, per-target counts, then each failing case in 
     ),
     md,
   );
-  assert.ok(md.includes("### Warnings (2)"));
+  // SHOULD warnings and INFO differences in their own sections, each with its re-run command
+  const section = (title: string) => md.slice(md.indexOf(title)).split("\n### ")[0];
+  assert.match(
+    section("### SHOULD warnings (1)"),
+    /- \*\*my-echo-tcp\*\* `echo\/tcp\/9` \(SHOULD, FAIL\): a second client[^\n]*\n {2}- re-run: `deno task sockspec check --target \/srv\/targets\/my-echo-tcp.json echo\/tcp\/9 --seed 12345`/,
+  );
+  assert.match(section("### INFO differences (1)"), /`echo\/unix\/10` \(INFO, FAIL\)/);
+  assert.doesNotMatch(section("### SHOULD warnings (1)"), /INFO, FAIL/);
+  // a detailed failure shows its hint and re-run command outside the folded evidence
+  assert.match(
+    md,
+    /\*\*Hint:\*\* send back exactly the bytes each recv returned[^]*?Re-run: `deno task sockspec check --target \/srv\/targets\/my-echo-tcp.json echo\/tcp\/2 --seed 12345`\n\n<details>/,
+  );
   assert.ok(md.includes("### Known failures (1)"));
   // Passing cases are not detailed.
   assert.ok(!md.includes("`echo/tcp/1` (MUST PASS)"));

@@ -22,4 +22,11 @@ export * from "./html.ts";
 
 // Types the reports refer to, defined by the case model.
 export type { Level, Observed, Verdict } from "../case/verdict.ts";
-export type { BytesEvidence, Evidence } from "../case/evidence.ts";
+export type {
+  BytesEvidence,
+  DatagramEventOptions,
+  Evidence,
+  WireEvent,
+  WireKind,
+} from "../case/evidence.ts";
+export type { ByteDiff, DiffSide } from "../case/diff.ts";

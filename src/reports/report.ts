@@ -32,7 +32,9 @@
  */
 
 import type { Level, Observed, Verdict } from "../case/case.ts";
-import type { Evidence } from "../case/evidence.ts";
+import type { Evidence, WireEvent } from "../case/evidence.ts";
+import { describeDiff } from "../case/diff.ts";
+import { bytesRepr } from "../python/repr.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The sockspec version, from deno.json. */
@@ -71,6 +73,40 @@ export interface CaseResult {
   evidence: Evidence;
   /** How long the case took, in ms. */
   durationMs: number;
+  /**
+   * The command that re-runs this case against this target with this run's seed (every
+   * result but a PASS; see {@linkcode rerunCommand}).
+   */
+  rerun?: string;
+}
+
+/**
+ * The command that re-runs case `id` against the target from `source` (a manifest path, or
+ * `built-in` for the reference targets) with `seed`, so that it sends the same bytes (an id
+ * selects by whole components, so `echo/tcp/1` is that case alone). A
+ * built-in target is not named (check runs every built-in target the case applies to).
+ *
+ * @example
+ * ```ts
+ * import { rerunCommand } from "./report.ts";
+ * rerunCommand("fixtures/broken/echo-leak.json", "echo/tcp/7", 42);
+ * // "deno task sockspec check --target fixtures/broken/echo-leak.json echo/tcp/7 --seed 42"
+ * rerunCommand("built-in", "echo/tcp/1", 7);
+ * // "deno task sockspec check echo/tcp/1 --seed 7" (whole id components: not echo/tcp/10)
+ * ```
+ */
+export function rerunCommand(
+  source: string,
+  id: string,
+  seed: number,
+): string {
+  const target = source === "built-in" ? "" : ` --target ${shellWord(source)}`;
+  return `deno task sockspec check${target} ${shellWord(id)} --seed ${seed}`;
+}
+
+/** `word` quoted for a POSIX shell when it holds anything but safe characters. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** All results for one target. */
@@ -429,6 +465,7 @@ export function evidenceLines(result: CaseResult, tailLines = 20): string[] {
     lines.push(`observed: ${observed.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`);
   }
   const e = result.evidence;
+  lines.push(...explainLines(result));
   for (const b of e.bytes) {
     const shown = b.truncated ? ` (first ${b.hex.length / 2} shown)` : "";
     lines.push(`${b.label}: ${b.length} bytes${shown}`, `  hex: ${b.hex}`, `  repr: ${b.repr}`);
@@ -450,5 +487,224 @@ export function evidenceLines(result: CaseResult, tailLines = 20): string[] {
   block("transcript", e.transcript);
   block("stdout tail", e.stdoutTail);
   block("stderr tail", e.stderrTail);
+  lines.push(...timelineLines(result));
   return lines;
+}
+
+/** One row of a case's timeline (see {@linkcode timeline}). */
+export interface TimelineRow {
+  /** µs since the case started. */
+  atUs: number;
+  /** The wire event's kind, or `fold` for a folded run. */
+  kind: WireEvent["kind"] | "fold";
+  /** Where: `#1` (connection 1), `socket 1`, `target 1`. */
+  who: string;
+  /** `→` sockspec to the target, `←` from the target, `·` neither. */
+  arrow: "→" | "←" | "·";
+  /** What happened, as text: `write 42 B`, `stdout: waiting for a connection`. */
+  what: string;
+  /** Python repr of the event's bytes (head, then `…` and the tail when cut). */
+  repr?: string;
+  /** With kind `fold`: the rows folded away. */
+  folded?: TimelineRow[];
+}
+
+/** Runs of this many events of one shape, or more, fold in a timeline. */
+export const FOLD_MIN = 5;
+/** Runs of this many output lines of one stream, or more, fold in a timeline. */
+export const OUTPUT_FOLD_MIN = 12;
+
+const KIND_WORD: Partial<Record<WireEvent["kind"], string>> = {
+  write: "write",
+  read: "read",
+  send: "datagram sent",
+  recv: "datagram received",
+};
+
+function hexBytes(hex: string): Uint8Array {
+  return new Uint8Array((hex.match(/../g) ?? []).map((h) => parseInt(h, 16)));
+}
+
+function whoOf(e: WireEvent): string {
+  if (e.conn !== undefined) return `#${e.conn}`;
+  if (e.socket !== undefined) return `socket ${e.socket}`;
+  if (e.instance !== undefined) return `target ${e.instance}`;
+  return "";
+}
+
+function rowOf(e: WireEvent): TimelineRow {
+  const arrow = e.dir === "out" ? "→" : e.dir === "in" ? "←" : "·";
+  const size = e.bytes !== undefined ? ` ${e.bytes.toLocaleString("en-US")} B` : "";
+  const times = e.repeat
+    ? ` in ${(e.repeat + 1).toLocaleString("en-US")} events, until +${
+      ((e.lastUs ?? e.atUs) / 1000).toFixed(3)
+    } ms`
+    : "";
+  const what = e.kind === "stdout" || e.kind === "stderr"
+    ? `${e.kind}: ${e.text ?? ""}`
+    : `${e.kind}${size}${times}${e.text !== undefined ? ` ${e.text}` : ""}`;
+  const repr = e.head === undefined
+    ? undefined
+    : e.tail === undefined
+    ? bytesRepr(hexBytes(e.head))
+    : `${bytesRepr(hexBytes(e.head))} … ${bytesRepr(hexBytes(e.tail))}`;
+  return { atUs: e.atUs, kind: e.kind, who: whoOf(e), arrow, what, ...(repr ? { repr } : {}) };
+}
+
+function shapeKey(e: WireEvent): string | undefined {
+  if (e.kind === "stdout" || e.kind === "stderr") return `output|${e.kind}|${whoOf(e)}`;
+  if (!KIND_WORD[e.kind]) return undefined;
+  const each = e.repeat === undefined ? e.bytes : e.each;
+  // an aggregate of mixed sizes stands alone
+  if (each === undefined) return undefined;
+  return `${e.kind}|${whoOf(e)}|${e.dir}|${each}`;
+}
+
+/**
+ * A result's wire log as timeline rows, with long runs of events of one shape folded: the
+ * first two are shown, then one `fold` row (`… 4,094 more 16-byte reads …`) that holds the
+ * rest. A long run of a target's output lines shows its first three and last two lines
+ * around a fold (`… 980 more stdout lines …`).
+ *
+ * @example
+ * ```ts
+ * import { timeline, type CaseResult } from "./report.ts";
+ * declare const result: CaseResult;
+ * timeline(result).map((r) => `${r.who} ${r.arrow} ${r.what}`);
+ * ```
+ */
+export function timeline(result: CaseResult): TimelineRow[] {
+  const wire = result.evidence.wire ?? [];
+  const rows: TimelineRow[] = [];
+  for (let i = 0; i < wire.length;) {
+    const key = shapeKey(wire[i]);
+    let j = i + 1;
+    while (key && j < wire.length && shapeKey(wire[j]) === key) j++;
+    const run = wire.slice(i, j);
+    if (key?.startsWith("output|") && run.length >= OUTPUT_FOLD_MIN) {
+      // a chatty target: its first and last lines, and the middle folded
+      const middle = run.slice(3, -2);
+      rows.push(...run.slice(0, 3).map(rowOf), {
+        atUs: middle[0].atUs,
+        kind: "fold",
+        who: whoOf(run[0]),
+        arrow: "·",
+        what: `… ${middle.length.toLocaleString("en-US")} more ${run[0].kind} lines …`,
+        folded: middle.map(rowOf),
+      }, ...run.slice(-2).map(rowOf));
+      i = j;
+      continue;
+    }
+    const count = run.reduce((n, e) => n + 1 + (e.repeat ?? 0), 0);
+    if (key && !key.startsWith("output|") && count >= FOLD_MIN && run.length >= 3) {
+      const [a, b, ...rest] = run;
+      rows.push(rowOf(a), rowOf(b));
+      const more = count - 2;
+      const each = (b.bytes ?? 0).toLocaleString("en-US");
+      const total = rest.reduce((n, e) => n + (e.bytes ?? 0), 0).toLocaleString("en-US");
+      const last = rest.at(-1)!;
+      const untilUs = last.lastUs ?? last.atUs;
+      rows.push({
+        atUs: rest[0].atUs,
+        kind: "fold",
+        who: whoOf(a),
+        arrow: rowOf(a).arrow,
+        what: `… ${more.toLocaleString("en-US")} more ${each}-byte ${
+          KIND_WORD[a.kind]
+        }s (${total} B, until +${(untilUs / 1000).toFixed(3)} ms) …`,
+        folded: rest.map(rowOf),
+      });
+    } else {
+      rows.push(...run.map(rowOf));
+    }
+    i = j;
+  }
+  return rows;
+}
+
+/**
+ * A result's timeline as text lines (`+13.200 ms  #1 → write 42 B  b'...'`), for the
+ * text reports; at most `max` rows, the rest counted.
+ *
+ * @example
+ * ```ts
+ * import { timelineLines, type CaseResult } from "./report.ts";
+ * declare const result: CaseResult;
+ * console.log(timelineLines(result).join("\n"));
+ * ```
+ */
+export function timelineLines(result: CaseResult, max = 60): string[] {
+  const rows = timeline(result);
+  const line = (r: TimelineRow) =>
+    `  ${`+${(r.atUs / 1000).toFixed(3)}`.padStart(10)} ms  ${
+      r.who.padEnd(9)
+    } ${r.arrow} ${r.what}${
+      r.repr ? `  ${r.repr.length > 120 ? `${r.repr.slice(0, 117)}...` : r.repr}` : ""
+    }`;
+  const out = rows.length > max
+    ? [
+      ...rows.slice(0, max - 10).map(line),
+      `  … ${rows.length - max + 10} more rows …`,
+      ...rows.slice(-10).map(line),
+    ]
+    : rows.map(line);
+  const omitted = result.evidence.wireOmitted;
+  if (omitted) {
+    out.push(`  (${omitted.events} events, ${omitted.bytes} B, left out of the log's middle)`);
+  }
+  return out.length ? ["wire log:", ...out] : [];
+}
+
+/**
+ * What a reader needs to act on a result that is not a PASS, as text lines: the case's
+ * hint, each first difference in words, and the command that re-runs it.
+ *
+ * @example
+ * ```ts
+ * import { explainLines, type CaseResult } from "./report.ts";
+ * declare const result: CaseResult;
+ * explainLines(result); // ["hint: read until the peer closes, not once", "re-run: deno task ..."]
+ * ```
+ */
+export function explainLines(result: CaseResult): string[] {
+  if (result.verdict === "PASS") return [];
+  const lines: string[] = [];
+  if (result.hint && result.verdict !== "SKIP") lines.push(`hint: ${result.hint}`);
+  for (const d of result.evidence.diffs ?? []) {
+    lines.push(`diff (${d.label}): ${describeDiff(d)}`);
+    lines.push(`  expected @${d.expected.start}: ${d.expected.repr}`);
+    lines.push(`  actual   @${d.actual.start}: ${d.actual.repr}`);
+  }
+  if (result.rerun) lines.push(`re-run: ${result.rerun}`);
+  return lines;
+}
+
+/**
+ * What is wrong with how a message is written, as short sentences (empty when nothing):
+ * the runtime's own `(os error N)` text (format errors with `errnoMessage`), an errno line
+ * that appears twice, or the same exit (`pid 4242, exited with code 1`) twice. Tests run it over every message of a run.
+ *
+ * @example
+ * ```ts
+ * import { messageFaults } from "./report.ts";
+ * messageFaults("[Errno 2] No such file or directory (No such file or directory (os error 2))");
+ * // ["holds the runtime's '(os error 2)': format the error with errnoMessage"]
+ * ```
+ */
+export function messageFaults(message: string): string[] {
+  const faults: string[] = [];
+  for (const m of message.matchAll(/\(os error (\d+)\)/g)) {
+    faults.push(`holds the runtime's '(os error ${m[1]})': format the error with errnoMessage`);
+  }
+  const errnos = [...message.matchAll(/\[Errno \d+\][^(;:]*/g)].map((m) => m[0].trim());
+  for (const e of new Set(errnos)) {
+    if (errnos.filter((x) => x === e).length > 1) faults.push(`says '${e}' twice`);
+  }
+  const exits = [...message.matchAll(/pid \d+, (?:exited with code \d+|killed by \w+)/g)].map((m) =>
+    m[0]
+  );
+  for (const f of new Set(exits)) {
+    if (exits.filter((x) => x === f).length > 1) faults.push(`says '${f}' twice`);
+  }
+  return faults;
 }

@@ -6,9 +6,12 @@ import {
   failsRun,
   judge,
   label,
+  messageFaults,
   mismatch,
   summarize,
+  timeline,
 } from "./report.ts";
+import { EvidenceRecorder } from "../case/evidence.ts";
 import { sampleReport } from "../testdata/sample_report.ts";
 
 const report = sampleReport();
@@ -118,4 +121,73 @@ Deno.test("evidenceLines shows bytes as hex and repr, timings, notes and tails",
   assert.match(text, /^stderr tail \(last 2 lines\):$/m);
   assert.ok(!text.includes("Traceback"), "only the last 2 lines of the tail");
   assert.match(text, /OSError: \[Errno 32\] Broken pipe/);
+});
+
+Deno.test("messageFaults finds nested runtime errno text and repeated facts", () => {
+  assert.deepEqual(messageFaults("[Errno 111] Connection refused"), []);
+  assert.deepEqual(
+    messageFaults("[Errno 111] Connection refused (Connection refused (os error 111))"),
+    ["holds the runtime's '(os error 111)': format the error with errnoMessage"],
+  );
+  assert.deepEqual(
+    messageFaults(
+      "the server exited (pid 12, exited with code 1) (the target stopped by itself: pid 12, exited with code 1)",
+    ),
+    ["says 'pid 12, exited with code 1' twice"],
+  );
+  assert.deepEqual(messageFaults("pid 12, exited with code 1; pid 13, exited with code 1"), []);
+  assert.deepEqual(messageFaults("[Errno 2] No such file; [Errno 2] No such file"), [
+    "says '[Errno 2] No such file' twice",
+  ]);
+});
+
+Deno.test("timeline folds long runs of transfers and of output lines, and keeps short ones", () => {
+  const evidence = new EvidenceRecorder(0);
+  evidence.wireEvent({ kind: "connect", conn: 1, text: "127.0.0.1:1" }, undefined, 1);
+  for (let i = 0; i < 3; i++) {
+    evidence.wireEvent({ kind: "read", conn: 1, dir: "in" }, new Uint8Array(16), 2 + i);
+  }
+  for (let i = 0; i < 50; i++) {
+    evidence.wireEvent({ kind: "stdout", instance: 1, text: `line ${i}` }, undefined, 10 + i / 100);
+  }
+  for (let i = 0; i < 100; i++) {
+    evidence.wireEvent({ kind: "read", conn: 1, dir: "in" }, new Uint8Array(16), 20 + i);
+  }
+  const result = { ...sampleReport().targets[0].results[0], evidence: evidence.toJSON() };
+  const rows = timeline(result).map((r) => `${r.who} ${r.arrow} ${r.what}`);
+  assert.deepEqual(rows, [
+    "#1 · connect 127.0.0.1:1",
+    "#1 ← read 16 B",
+    "#1 ← read 16 B",
+    "#1 ← read 16 B",
+    "target 1 · stdout: line 0",
+    "target 1 · stdout: line 1",
+    "target 1 · stdout: line 2",
+    "target 1 · … 45 more stdout lines …",
+    "target 1 · stdout: line 48",
+    "target 1 · stdout: line 49",
+    "#1 ← read 16 B",
+    "#1 ← read 16 B",
+    "#1 ← … 98 more 16-byte reads (1,568 B, until +119.000 ms) …",
+  ]);
+  const fold = timeline(result).find((r) => r.what.startsWith("… 98"))!;
+  assert.equal(
+    fold.folded!.reduce(
+      (n, r) => n + Number(/in ([\d,]+) events/.exec(r.what)?.[1].replace(/,/g, "") ?? 1),
+      0,
+    ),
+    98,
+  );
+});
+
+Deno.test("timeline leaves a short run of output lines as it is", () => {
+  const evidence = new EvidenceRecorder(0);
+  for (let i = 0; i < 6; i++) {
+    evidence.wireEvent({ kind: "stdout", instance: 1, text: `line ${i}` }, undefined, i);
+  }
+  const result = { ...sampleReport().targets[0].results[0], evidence: evidence.toJSON() };
+  assert.deepEqual(
+    timeline(result).map((r) => r.what),
+    [0, 1, 2, 3, 4, 5].map((i) => `stdout: line ${i}`),
+  );
 });

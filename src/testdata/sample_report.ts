@@ -14,8 +14,8 @@
  */
 
 import type { Level, Observed, Verdict } from "../case/case.ts";
-import { describeBytes, type Evidence } from "../case/evidence.ts";
-import type { CaseResult, RunReport } from "../reports/report.ts";
+import { describeBytes, type Evidence, EvidenceRecorder } from "../case/evidence.ts";
+import { type CaseResult, rerunCommand, type RunReport } from "../reports/report.ts";
 
 const enc = new TextEncoder();
 
@@ -36,7 +36,14 @@ function result(
     verdict,
     message,
     observed,
-    evidence: { bytes: [], timings: { start1Ms: 12.5 }, notes: [], ...evidence },
+    evidence: {
+      bytes: [],
+      timings: { start1Ms: 12.5 },
+      notes: [],
+      wire: [],
+      diffs: [],
+      ...evidence,
+    },
     durationMs: 100 + id.length,
     ...extra,
   };
@@ -56,13 +63,14 @@ function result(
 export function sampleReport(): RunReport {
   const sent = enc.encode("This is the message.  It will be repeated.");
   const got = enc.encode("This is the mess\x00\x1b[31m</script><b>|`x`|");
-  return {
+  const report: RunReport = {
     formatVersion: 1,
     tool: { name: "sockspec", version: "0.1.0" },
     runtime: { deno: "2.9.6", os: "linux", arch: "x86_64", uid: 1000 },
     startedAt: "2026-01-02T03:04:05.678Z",
     durationMs: 4321,
     strict: false,
+    seed: 12345,
     interrupted: false,
     targets: [
       {
@@ -78,8 +86,10 @@ export function sampleReport(): RunReport {
             "MUST",
             "FAIL",
             "echo differs: first difference at byte 16: sent b'age.  It', got b'\\x00\\x1b[31m</'",
-            {},
+            { hint: "send back exactly the bytes each recv returned, not a re-encoded string" },
             {
+              ...sampleWire(sent, got),
+              timings: { start1Ms: 12.5 },
               bytes: [describeBytes("sent", sent), describeBytes("received", got)],
               notes: ["target pid 4242, killed by SIGTERM: python3 echo.py"],
               transcript: "starting up on 127.0.0.1 port 10000\nwaiting for a connection\n",
@@ -148,4 +158,56 @@ export function sampleReport(): RunReport {
       },
     ],
   };
+  for (const t of report.targets) {
+    for (const r of t.results) {
+      if (r.verdict !== "PASS") r.rerun = rerunCommand(t.source, r.id, report.seed!);
+    }
+  }
+  return report;
+}
+
+/**
+ * The wire log of the sample's failing echo: the tutorial message out, 16 bytes and then
+ * a corrupted rest back, a long folded run of 16-byte reads, the server's lines and exit.
+ */
+function sampleWire(sent: Uint8Array, got: Uint8Array): Evidence {
+  const evidence = new EvidenceRecorder(0);
+  const at = (ms: number) => ms;
+  evidence.wireEvent({ kind: "start", instance: 1, text: "pid 4242, ready" }, undefined, at(12.5));
+  evidence.wireEvent(
+    { kind: "stdout", instance: 1, text: "waiting for a connection" },
+    undefined,
+    at(12.6),
+  );
+  evidence.wireEvent({ kind: "connect", conn: 1, text: "127.0.0.1:10000" }, undefined, at(13));
+  evidence.wireEvent({ kind: "write", conn: 1, dir: "out" }, sent, at(13.2));
+  evidence.wireEvent(
+    { kind: "stdout", instance: 1, text: "received b'This is the mess'" },
+    undefined,
+    at(13.3),
+  );
+  evidence.wireEvent({ kind: "read", conn: 1, dir: "in" }, got.subarray(0, 16), at(13.4));
+  evidence.wireEvent({ kind: "read", conn: 1, dir: "in" }, got.subarray(16), at(13.5));
+  for (let i = 0; i < 4096; i++) {
+    evidence.wireEvent(
+      { kind: "read", conn: 1, dir: "in" },
+      sent.subarray(i % 26, 16 + (i % 26)),
+      at(14 + i / 100),
+    );
+  }
+  evidence.wireEvent({ kind: "eof", conn: 1, dir: "in" }, undefined, at(60));
+  evidence.wireEvent({ kind: "close", conn: 1 }, undefined, at(60.1));
+  evidence.wireEvent(
+    { kind: "stderr", instance: 1, text: "OSError: [Errno 32] Broken pipe" },
+    undefined,
+    at(60.5),
+  );
+  evidence.wireEvent(
+    { kind: "exit", instance: 1, text: "pid 4242, exited with code 1" },
+    undefined,
+    at(61),
+  );
+  evidence.diff(sent, got, "echo");
+  const { wire, diffs } = evidence.toJSON();
+  return { bytes: [], timings: {}, notes: [], wire, diffs };
 }

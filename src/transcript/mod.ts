@@ -16,3 +16,6 @@
  */
 
 export * from "./transcript.ts";
+
+// A type the transcripts refer to.
+export type { StructValue } from "../python/struct.ts";

@@ -106,6 +106,13 @@ export interface Interleave {
   readonly before: readonly (readonly [string, string])[];
   /** The pattern of each named line, for reports. */
   readonly named: Readonly<Record<string, string>>;
+  /**
+   * `"line"` (the default): every line reaches the stream whole, when it is printed.
+   * `"any"`: each process's stdout may be written as it prints, in any pieces (unbuffered,
+   * line-buffered, `python3 -u`), or held until it exits and written as one block (a block
+   * buffer larger than its output); see {@linkcode match}.
+   */
+  readonly buffering?: "line" | "any";
 }
 
 /** Anything a transcript is made of. */
@@ -143,7 +150,18 @@ export interface MatchOk {
   lines: MatchedLine[];
   /** The values of the named placeholders (`{addr:peer}` gives `captures.peer`). */
   captures: Record<string, Capture>;
+  /**
+   * For an interleave with `buffering: "any"`: how each process's output reached the
+   * stream in the reading that fits, `"as printed"` or `"at exit"` (one block).
+   */
+  buffering?: Record<string, Buffering>;
+  /** For an interleave with `buffering: "any"`: true when some line reached the stream in
+   * pieces with another process's output between them. */
+  split?: boolean;
 }
+
+/** How one process's output reached a shared stream (see {@linkcode interleave}). */
+export type Buffering = "as printed" | "at exit";
 
 /** A failed {@linkcode match}: where the output stops fitting, and what was expected there. */
 export interface MatchFail {
@@ -306,7 +324,7 @@ export function chunks(
  */
 export function interleave(
   processes: Record<string, Item[]>,
-  options: { before?: [string, string][] } = {},
+  options: { before?: [string, string][]; buffering?: "line" | "any" } = {},
 ): Interleave {
   const named: Record<string, string> = {};
   const collect = (items: readonly Item[]): void => {
@@ -328,7 +346,23 @@ export function interleave(
       );
     }
   }
-  return { kind: "interleave", processes, before, named };
+  if (options.buffering === "any") {
+    for (const [p, items] of Object.entries(processes)) {
+      if (items.some((i) => i.kind !== "line" || i.slots.length > 0)) {
+        throw new Error(
+          `interleave(): buffering "any" needs literal lines only (no placeholders, optional, ` +
+            `oneOf or chunks); process ${JSON.stringify(p)} has others`,
+        );
+      }
+    }
+  }
+  return {
+    kind: "interleave",
+    processes,
+    before,
+    named,
+    ...(options.buffering ? { buffering: options.buffering } : {}),
+  };
 }
 
 /**
@@ -631,11 +665,202 @@ function showCapture(v: Capture): string {
   return JSON.stringify(v);
 }
 
+// ---------------------------------------------------------------------------------------
+// An interleave under any stdout buffering: a search over which process wrote each
+// character. Each process either writes as it prints (in any pieces: a line may be split
+// by another process's output) or holds everything until it exits and writes one block.
+// A `before: [a, b]` constraint says line a was printed before line b; it shows in the
+// stream only when a's process writes as it prints (then all of a precedes b's first
+// character). A process that writes at exit gives no evidence of when it printed.
+
+/** One process of a buffered interleave: its literal lines and where each starts and ends. */
+interface BufferedProcess {
+  name: string;
+  lines: Line[];
+  text: string;
+  starts: number[];
+  ends: number[];
+}
+
+const MAX_STATES = 1_000_000;
+
+function literalText(l: Line): string {
+  return l.pattern.replace(/\{\{/g, "{").replace(/\}\}/g, "}");
+}
+
+function lineAt(p: BufferedProcess, offset: number): number {
+  return p.ends.findIndex((end) => offset < end);
+}
+
+function matchBuffered(spec: Interleave, output: string): MatchResult {
+  // As for whole lines: `\r\n` ends a line too, and the last line may lack its newline.
+  let text = output.replace(/\r\n/g, "\n");
+  if (text !== "" && !text.endsWith("\n")) text += "\n";
+  const procs: BufferedProcess[] = Object.entries(spec.processes).map(([name, items]) => {
+    const lines = items as Line[];
+    let all = "";
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (const l of lines) {
+      starts.push(all.length);
+      all += literalText(l) + "\n";
+      ends.push(all.length);
+    }
+    return { name, lines, text: all, starts, ends };
+  });
+  const where = new Map<string, [number, number]>();
+  procs.forEach((p, pi) => p.lines.forEach((l, li) => l.name && where.set(l.name, [pi, li])));
+  const k = procs.length;
+  const masks = Array.from({ length: 1 << k }, (_, m) => m).sort((a, b) =>
+    popcount(a) - popcount(b) || a - b
+  );
+  let best = -1;
+  let bestExpect: Expect[] = [];
+  let states = 0;
+  for (const mask of masks) {
+    const atExit = (pi: number) => (mask >> pi & 1) === 1;
+    /** The patterns of the lines that must be complete before line `li` of `pi` starts. */
+    const blockedBy = (progress: number[], pi: number, li: number): string[] => {
+      const name = procs[pi].lines[li].name;
+      if (!name) return [];
+      return spec.before.filter(([a, b]) => {
+        if (b !== name) return false;
+        const [ai, al] = where.get(a)!;
+        return !atExit(ai) && progress[ai] < procs[ai].ends[al];
+      }).map(([a]) => spec.named[a]);
+    };
+    type State = { progress: number[]; block: number; prev?: State; by?: number };
+    const seen = new Set<string>();
+    const stack: State[] = [{ progress: procs.map(() => 0), block: -1 }];
+    while (stack.length > 0) {
+      const st = stack.pop()!;
+      const key = `${st.progress.join(",")}|${st.block}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (++states > MAX_STATES) {
+        throw new Error(
+          `match(): the output is too long to search under any buffering (${text.length} characters)`,
+        );
+      }
+      const pos = st.progress.reduce((a, b) => a + b, 0);
+      const expect: Expect[] = [];
+      if (pos === text.length && procs.every((p, pi) => st.progress[pi] === p.text.length)) {
+        return bufferedOk(procs, text, st, (pi) => atExit(pi) ? "at exit" : "as printed");
+      }
+      for (let pi = 0; pi < k; pi++) {
+        const p = procs[pi];
+        const at = st.progress[pi];
+        if (at === p.text.length || (st.block >= 0 && st.block !== pi)) continue;
+        const li = lineAt(p, at);
+        const waits = at === p.starts[li] ? blockedBy(st.progress, pi, li) : [];
+        expect.push({ line: p.lines[li], process: p.name, waitsFor: waits });
+        if (waits.length > 0 || text[pos] !== p.text[at]) continue;
+        const progress = [...st.progress];
+        progress[pi]++;
+        const block = atExit(pi) && progress[pi] < p.text.length ? pi : -1;
+        stack.push({ progress, block, prev: st, by: pi });
+      }
+      if (pos > best) {
+        best = pos;
+        bestExpect = [];
+      }
+      if (pos === best) bestExpect.push(...expect);
+    }
+  }
+  const lines = splitLines(text);
+  const { expected: exp, text: want } = describeExpected(bestExpect);
+  const why = `; no stdout buffering of ${procs.map((p) => p.name).join(" and ")} explains it`;
+  if (best >= text.length) {
+    const ended = lines.length === 0
+      ? "the output is empty"
+      : `output ended after line ${lines.length}`;
+    return {
+      ok: false,
+      lineNo: lines.length + 1,
+      line: null,
+      expected: exp,
+      message: `expected ${want} but ${ended}`,
+    };
+  }
+  const lineNo = text.slice(0, best).split("\n").length;
+  return {
+    ok: false,
+    lineNo,
+    line: lines[lineNo - 1],
+    expected: exp,
+    message: `line ${lineNo}: ${JSON.stringify(lines[lineNo - 1])} does not fit; expected ${want}${
+      exp.length === 0 ? "" : why
+    }`,
+  };
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (; n; n &= n - 1) c++;
+  return c;
+}
+
+function bufferedOk(
+  procs: BufferedProcess[],
+  text: string,
+  end: { prev?: unknown; by?: number },
+  mode: (pi: number) => Buffering,
+): MatchOk {
+  const owner: number[] = [];
+  for (let s = end as { prev?: unknown; by?: number }; s.prev; s = s.prev as typeof s) {
+    owner.push(s.by!);
+  }
+  owner.reverse();
+  const spans = procs.map((p) => p.lines.map(() => ({ first: -1, last: -1, pieces: 0 })));
+  const offset = procs.map(() => 0);
+  owner.forEach((pi, pos) => {
+    const li = lineAt(procs[pi], offset[pi]++);
+    const span = spans[pi][li];
+    if (span.first < 0) {
+      span.first = pos;
+      span.pieces = 1;
+    } else if (span.last !== pos - 1) span.pieces++;
+    span.last = pos;
+  });
+  const lines: (MatchedLine & { first: number })[] = [];
+  let split = false;
+  procs.forEach((p, pi) =>
+    p.lines.forEach((l, li) => {
+      const span = spans[pi][li];
+      if (span.pieces > 1) split = true;
+      lines.push({
+        first: span.first,
+        lineNo: text.slice(0, span.last).split("\n").length,
+        text: literalText(l),
+        pattern: l.pattern,
+        ...(l.name ? { name: l.name } : {}),
+        process: p.name,
+        values: [],
+      });
+    })
+  );
+  lines.sort((a, b) => a.first - b.first);
+  return {
+    ok: true,
+    lines: lines.map(({ first: _, ...l }) => l),
+    captures: {},
+    buffering: Object.fromEntries(procs.map((p, pi) => [p.name, mode(pi)])),
+    split,
+  };
+}
+
 /**
  * Checks a program's output against a transcript. `output` is either the whole stdout, or,
  * for a transcript that is a single {@linkcode interleave}, one output per process (then each
  * process's lines are checked in order on their own; cross-process `before` constraints
  * cannot be seen and are not checked). Lines end at `\n` (a `\r` before it is dropped).
+ *
+ * A single interleave made with `buffering: "any"` is matched character by character: the
+ * output must be the processes' texts shuffled together, where each process either writes
+ * as it prints (in any pieces; its `before` constraints then hold) or writes everything as
+ * one block at exit (no other output inside it; its lines give no evidence of when they were
+ * printed). The result says which reading fitted (`buffering`, `split`); a failure names the
+ * output line where the furthest reading stopped.
  *
  * @example
  * ```ts
@@ -649,8 +874,12 @@ function showCapture(v: Capture): string {
  * ```
  */
 export function match(spec: Transcript, output: string | Record<string, string>): MatchResult {
-  if (typeof output === "string") return matchText(spec, output);
   const only = spec.items.length === 1 ? spec.items[0] : undefined;
+  if (typeof output === "string") {
+    return only?.kind === "interleave" && only.buffering === "any"
+      ? matchBuffered(only, output)
+      : matchText(spec, output);
+  }
   if (only?.kind !== "interleave") {
     throw new TypeError(
       "match(): separate per-process outputs need a transcript that is a single interleave()",
@@ -746,7 +975,7 @@ function escapeRegExp(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------
-// The tutorial programs' transcripts (SPEC sections 1, 2, 4, 5, 6, 7).
+// The tutorial programs' transcripts (SPEC §1, §2, §4, §5, §6, §7).
 
 const encoder = new TextEncoder();
 
@@ -770,7 +999,7 @@ export interface StreamOptions {
 }
 
 /**
- * SPEC 1 and 2: the stream echo server serving `connections` clients (default 1), one message
+ * SPEC §1 and §2: the stream echo server serving `connections` clients (default 1), one message
  * each. The peer address is bound as `{addr:peer1}`, `{addr:peer2}`, ..., so `no data from`
  * must name the same peer; for a UDS it is printed as nothing (`connection from `) or `''`.
  *
@@ -805,7 +1034,7 @@ export function streamServerTranscript(
 }
 
 /**
- * SPEC 1 and 2: the stream echo client: connects, sends the message, one `received` line per
+ * SPEC §1 and §2: the stream echo client: connects, sends the message, one `received` line per
  * chunk of the echo, closes.
  *
  * @example
@@ -825,7 +1054,7 @@ export function streamClientTranscript(options: StreamOptions = {}): Transcript 
 }
 
 /**
- * SPEC 4: the UDP echo server receiving `datagrams` (default: the tutorial message once).
+ * SPEC §4: the UDP echo server receiving `datagrams` (default: the tutorial message once).
  * Each round: an empty line, `waiting to receive message`, `received N bytes from (addr)`,
  * the data, and unless it is empty `sent N bytes back to (addr)`; then the next wait. The
  * `starting up on ...` line the tutorial code prints first is optional (SPEC does not name it).
@@ -855,7 +1084,7 @@ export function udpServerTranscript(options: { datagrams?: Uint8Array[] } = {}):
 }
 
 /**
- * SPEC 4: the UDP echo client: `sending b'...'`, `waiting to receive`, `received b'...'`
+ * SPEC §4: the UDP echo client: `sending b'...'`, `waiting to receive`, `received b'...'`
  * (the same bytes), `closing socket`.
  *
  * @example
@@ -878,7 +1107,7 @@ export function udpClientTranscript(options: { message?: Uint8Array } = {}): Tra
 export const MULTICAST_MESSAGE: Uint8Array = encoder.encode("very important data");
 
 /**
- * SPEC 5: the multicast sender getting exactly `acks` answers (default 1) from port `port`
+ * SPEC §5: the multicast sender getting exactly `acks` answers (default 1) from port `port`
  * (default 10000), then timing out. The tutorial code's `sending b'...'` and
  * `waiting to receive` lines are optional (SPEC does not name them).
  *
@@ -902,7 +1131,7 @@ export function multicastSenderTranscript(
 }
 
 /**
- * SPEC 5: the multicast receiver getting `messages` datagrams (default 1, the 19-byte
+ * SPEC §5: the multicast receiver getting `messages` datagrams (default 1, the 19-byte
  * message) and acknowledging each: `received 19 bytes from (addr)`, the data,
  * `sending acknowledgement to (addr)`. The tutorial code's empty line and
  * `waiting to receive message` before each receive are optional.
@@ -931,13 +1160,13 @@ export function multicastReceiverTranscript(
   return transcript(items);
 }
 
-/** The tutorial's struct format (SPEC 6): native order, size and alignment. */
+/** The tutorial's struct format (SPEC §6): native order, size and alignment. */
 export const TUTORIAL_FORMAT = "I 2s f";
 
 /** The tutorial's record values, `(1, b'ab', 2.7)`, as the struct codec takes them. */
 export const TUTORIAL_VALUES: readonly StructValue[] = [1, encoder.encode("ab"), 2.7];
 
-/** Options for the struct transcripts (SPEC 6); defaults are the tutorial's values. */
+/** Options for the struct transcripts (SPEC §6); defaults are the tutorial's values. */
 export interface StructOptions {
   /** The values as Python prints the tuple (default `(1, b'ab', 2.7)`). */
   values?: string;
@@ -954,7 +1183,7 @@ const STRUCT_DEFAULTS: Required<StructOptions> = {
 };
 
 /**
- * SPEC 6: the struct client: `values = (1, b'ab', 2.7)`, `sending b'<hex>'`, `closing socket`.
+ * SPEC §6: the struct client: `values = (1, b'ab', 2.7)`, `sending b'<hex>'`, `closing socket`.
  *
  * @example
  * ```ts
@@ -972,7 +1201,7 @@ export function structClientTranscript(options: StructOptions = {}): Transcript 
 }
 
 /**
- * SPEC 6: the struct server reading one record: `received b'<hex>'`, `unpacked: (...)`. The
+ * SPEC §6: the struct server reading one record: `received b'<hex>'`, `unpacked: (...)`. The
  * tutorial code's `starting up on ...` line and the empty line plus `waiting for a
  * connection` around each connection are optional.
  *
@@ -995,9 +1224,13 @@ export function structServerTranscript(options: StructOptions = {}): Transcript 
 }
 
 /**
- * SPEC 7: the socketpair program, parent and child printing into one stdout. The two first
- * lines come in either order; `message from parent` always precedes `response from child`.
- * Line names: `parent-start`, `response`, `child-start`, `message`.
+ * SPEC §7: the socketpair program, parent and child printing into one stdout, under any
+ * stdout buffering (`buffering: "any"`): a process that writes as it prints shows its order
+ * of events (the parent's start line before the message, the message before the response),
+ * and its lines may be split by the other's (`python3 -u`); a process whose stdout is a
+ * block buffer writes all its lines at exit, as one block. So both tutorial orders fit, and
+ * so does the parent's block before the child's. Line names: `parent-start`, `response`,
+ * `child-start`, `message`.
  *
  * @example
  * ```ts
@@ -1020,9 +1253,10 @@ export function socketpairTranscript(
         line(literal(`message from parent: ${bytesRepr(request)}`), { name: "message" }),
       ],
     }, {
-      // The parent prints its first line before it sends, so the first two lines are always
-      // the two start lines (in either order), and the child answers only after the message.
+      // The parent prints its first line before it sends, and the child answers only after
+      // the message: visible in the output of a process that writes as it prints.
       before: [["parent-start", "message"], ["message", "response"]],
+      buffering: "any",
     }),
   ]);
 }

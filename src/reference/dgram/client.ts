@@ -1,5 +1,5 @@
 /**
- * The reference datagram echo client (SPEC 4), over UDP or a Unix datagram socket: sends
+ * The reference datagram echo client (SPEC §4), over UDP or a Unix datagram socket: sends
  * one datagram, waits (with a timeout) for the answer and prints the tutorial's client
  * transcript: `sending b'...'`, `waiting to receive`, `received b'...'`, `closing socket`.
  *
@@ -7,7 +7,7 @@
  * Python's `sendto` does: it prints `[Errno 90] Message too long` and returns 1. Every other
  * socket error is printed the same way (`[Errno N] message`), also returning 1.
  *
- * Over a Unix datagram socket the client binds a path of its own, as SPEC 4 says it must
+ * Over a Unix datagram socket the client binds a path of its own, as SPEC §4 says it must
  * (a fresh one in a private temp dir unless `bind` names one; it is removed afterwards).
  * With `unbound` it sends from an unbound socket instead, to show what happens: nobody can
  * answer a socket without an address, so it says so and returns 1 rather than wait forever.
@@ -57,7 +57,7 @@ export interface DgramClientOptions {
 
 /** What the unbound client prints instead of waiting for an answer that cannot come. */
 export const UNBOUND_ERROR =
-  "no answer can arrive: this client did not bind a path of its own, so the server has no address to send the echo to (SPEC 4: bind a path, e.g. --bind PATH)";
+  "no answer can arrive: this client did not bind a path of its own, so the server has no address to send the echo to (SPEC §4: bind a path, e.g. --bind PATH)";
 
 async function resolveUdp(
   to: { hostname: string; port: number },

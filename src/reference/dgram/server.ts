@@ -1,5 +1,5 @@
 /**
- * The reference datagram echo server (SPEC 4), over UDP (IPv4 or IPv6) or a Unix datagram
+ * The reference datagram echo server (SPEC §4), over UDP (IPv4 or IPv6) or a Unix datagram
  * socket. Like the tutorial it receives into a buffer of `buffer` bytes (4096 by default,
  * the tutorial's `recvfrom(4096)`), so a longer datagram is truncated to exactly that size
  * and the rest is lost; it sends each datagram back to its sender; a zero-length datagram
@@ -220,7 +220,7 @@ export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer>
         log(
           `dgram: cannot answer the ${data.length}-byte datagram from an unbound Unix client: ` +
             "it did not bind a path of its own, so there is no address to send to " +
-            "(SPEC 4: the client must bind a path to receive the answer)",
+            "(SPEC §4: the client must bind a path to receive the answer)",
         );
         return;
       }

@@ -1,5 +1,5 @@
 /**
- * The reference stream echo client (SPEC sections 1 and 2): connects (over TCP trying each
+ * The reference stream echo client (SPEC §1 and §2): connects (over TCP trying each
  * resolved address in turn, like Python's `create_connection`), sends the message at once,
  * reads the echo `chunk` bytes at a time until it has it all, and prints the tutorial's
  * client transcript. On failure it prints `[Errno N] message` as Python does and returns 1.

@@ -1,5 +1,5 @@
 /**
- * The reference stream echo server (SPEC sections 1 and 2): TCP or a Unix domain socket,
+ * The reference stream echo server (SPEC §1 and §2): TCP or a Unix domain socket,
  * reads at most `chunk` bytes at a time (16 by default, the tutorial's `recv(16)`) and sends
  * each chunk straight back; an empty read ends the connection. Unlike the tutorial it serves
  * clients concurrently and survives clients that reset. With `transcript` it prints the

@@ -1,5 +1,5 @@
 /**
- * The reference multicast receiver and sender (SPEC 5).
+ * The reference multicast receiver and sender (SPEC §5).
  *
  * The receiver binds `('', 10000)`, joins group 224.3.29.71 on every interface (Deno's
  * `joinMulticastV4(group, "0.0.0.0")`, the tutorial's `IP_ADD_MEMBERSHIP` with

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OBSERVER_PY } from "../../../conformance/mcast/mcast.ts";
+import { OBSERVER_PATH } from "../../../conformance/mcast/mcast.ts";
 import { createLan, type Netns, netnsUnavailable } from "../../harness/netns.ts";
 import { readProc } from "../../net/proc.ts";
 import { CLI_PATH } from "../targets.ts";
@@ -89,7 +89,7 @@ Deno.test({
     const lan = await createLan(["c"], { label: "test-ttl" });
     try {
       for (const [args, ttl] of [[[], 1], [["--ttl", "5"], 5]] as const) {
-        const argv = lan.hosts.c.ns.wrap(["python3", "-c", OBSERVER_PY, "eth0", "10000", "10"]);
+        const argv = lan.hosts.c.ns.wrap(["python3", OBSERVER_PATH, "eth0", "10000", "10"]);
         const observer = new Deno.Command(argv[0], {
           args: argv.slice(1),
           stdin: "piped",

@@ -1,5 +1,5 @@
 /**
- * The reference record client (SPEC 6): packs the tutorial's values `(1, b'ab', 2.7)` with
+ * The reference record client (SPEC §6): packs the tutorial's values `(1, b'ab', 2.7)` with
  * the record format (`I 2s f` by default), sends the record in one write and prints the
  * tutorial's client transcript:
  *

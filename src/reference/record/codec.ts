@@ -1,5 +1,5 @@
 /**
- * What a packed record looks like on the wire (SPEC 6), beyond the codec itself: the fields
+ * What a packed record looks like on the wire (SPEC §6), beyond the codec itself: the fields
  * of a struct format with their offsets, the same record in the other byte order, and the
  * JSON reply line a record server sends back with `--reply`.
  *

@@ -64,7 +64,7 @@ Deno.test("valuesJson: floats as Python writes them, big integers and non-finite
   for (const text of ["[2.0,true]", "[1e+16,-0.0]"]) JSON.parse(text);
 });
 
-Deno.test("recordReply: the SPEC 6 record, and an error reply", () => {
+Deno.test("recordReply: the SPEC §6 record, and an error reply", () => {
   const s = new Struct("I 2s f");
   const reply = recordReply(s, fromHex("0100000061620000cdcc2c40"));
   assert.equal(

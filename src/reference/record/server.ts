@@ -1,5 +1,5 @@
 /**
- * The reference record server (SPEC 6): over TCP or a Unix domain socket, reads exactly one
+ * The reference record server (SPEC §6): over TCP or a Unix domain socket, reads exactly one
  * packed record per connection (format `I 2s f` by default, 12 bytes), reassembling it from
  * however many reads it takes, and prints the tutorial transcript:
  *

@@ -1,5 +1,5 @@
 /**
- * Reference socketpair program (SPEC 7): a parent process and a child process connected by
+ * Reference socketpair program (SPEC §7): a parent process and a child process connected by
  * an unnamed `AF_UNIX` `SOCK_STREAM` socket pair exchange `b'ping'` and `b'pong'`.
  *
  * The parent starts the same Deno executable on this module with `--child`, through

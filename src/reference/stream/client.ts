@@ -1,5 +1,5 @@
 /**
- * The part the reference stream clients share (echo, SPEC 1-2; record, SPEC 6): connect
+ * The part the reference stream clients share (echo, SPEC §1-2; record, SPEC §6): connect
  * (over TCP trying each address the host resolves to, like Python's `create_connection`),
  * talk, and print the tutorial's `closing socket` before closing; an error prints as
  * Python's `[Errno N] message` and makes the exit status 1.

@@ -1,5 +1,5 @@
 /**
- * Safe Unix socket listening (SPEC sections 2 and 3), done the careful way the tutorial's
+ * Safe Unix socket listening (SPEC §2 and §3), done the careful way the tutorial's
  * `unlink(path)` is not:
  *
  * - a stale socket node at the path (connect is refused) is removed; a live one (connect

@@ -1,0 +1,60 @@
+/**
+ * How sockspec runs itself in a child process: {@linkcode sockspecCommand} gives the argv of
+ * `sockspec ARGS` in a child Deno with exactly the permissions given, and
+ * {@linkcode ownFile} finds sockspec's own files whether it runs from files (a checkout, the
+ * npm package) or was imported by URL. The built-in targets and the cases that run a
+ * reference client both use it.
+ *
+ * @example
+ * ```ts
+ * import { sockspecCommand } from "./sockspec_command.ts";
+ * sockspecCommand(["--allow-net=127.0.0.1"], ["serve", "echo", "--tcp", "{host}:{port}"])[0]; // "{deno}"
+ * ```
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/**
+ * Where one of sockspec's own files is, as `deno run` and `cc` take it: a file path when
+ * sockspec runs from files (a checkout, the npm package), else the URL itself (imported
+ * over http(s) or from JSR; `deno run URL` fetches the module).
+ *
+ * @example
+ * ```ts
+ * import { ownFile } from "./sockspec_command.ts";
+ * ownFile(new URL("file:///opt/my%20dir/main.ts")); // "/opt/my dir/main.ts"
+ * ownFile(new URL("https://example.com/src/cli/main.ts")); // "https://example.com/src/cli/main.ts"
+ * ```
+ */
+export function ownFile(url: URL): string {
+  return url.protocol === "file:" ? fileURLToPath(url) : url.href;
+}
+
+/** The CLI module that reference targets run: a path, or a URL when imported by URL. */
+export const CLI_PATH: string = ownFile(new URL("../cli/main.ts", import.meta.url));
+
+/**
+ * argv that runs `sockspec ARGS` in a child Deno with exactly `permissions`.
+ *
+ * @example
+ * ```ts
+ * import { sockspecCommand } from "./sockspec_command.ts";
+ * sockspecCommand(["--allow-net=127.0.0.1"], ["serve", "echo", "--tcp", "{host}:{port}"]);
+ * ```
+ */
+export function sockspecCommand(permissions: string[], args: string[]): string[] {
+  return [
+    "{deno}",
+    "run",
+    "--quiet",
+    "--no-prompt",
+    // sockspec's modules stand alone: no deno.json or package.json found from the cwd or
+    // around the module applies (under node_modules, one would make Deno refuse TypeScript)
+    "--no-config",
+    "--unstable-net",
+    ...permissions,
+    CLI_PATH,
+    ...args,
+  ];
+}
