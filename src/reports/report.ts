@@ -568,9 +568,10 @@ function shapeKey(e: WireEvent): string | undefined {
  *
  * @example
  * ```ts
- * import { timeline, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * timeline(result).map((r) => `${r.who} ${r.arrow} ${r.what}`);
+ * import { type CaseResult, timeline } from "./report.ts";
+ * function rows(result: CaseResult): string[] { // a result whose evidence has a wire log
+ *   return timeline(result).map((r) => `${r.who} ${r.arrow} ${r.what}`);
+ * }
  * ```
  */
 export function timeline(result: CaseResult): TimelineRow[] {
@@ -628,9 +629,10 @@ export function timeline(result: CaseResult): TimelineRow[] {
  *
  * @example
  * ```ts
- * import { timelineLines, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * console.log(timelineLines(result).join("\n"));
+ * import { type CaseResult, timelineLines } from "./report.ts";
+ * function printWire(result: CaseResult): void {
+ *   console.log(timelineLines(result).join("\n")); // nothing when there is no wire log
+ * }
  * ```
  */
 export function timelineLines(result: CaseResult, max = 60): string[] {
@@ -661,9 +663,14 @@ export function timelineLines(result: CaseResult, max = 60): string[] {
  *
  * @example
  * ```ts
- * import { explainLines, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * explainLines(result); // ["hint: read until the peer closes, not once", "re-run: deno task ..."]
+ * import { type CaseResult, explainLines } from "./report.ts";
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "MUST", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   hint: "read until the peer closes, not once", rerun: "deno task check echo/tcp/3",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * explainLines(result); // ["hint: read until the peer closes, not once", "re-run: deno task check echo/tcp/3"]
  * ```
  */
 export function explainLines(result: CaseResult): string[] {
