@@ -15,14 +15,15 @@
  * ```ts
  * import { measureRoundTrips, measureThroughput } from "./bench.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * (async () => {
+ * const serving = (async () => {
  *   for await (const conn of listener) conn.readable.pipeTo(conn.writable).catch(() => {});
  * })();
  * const addr = { transport: "tcp" as const, hostname: "127.0.0.1", port: listener.addr.port };
- * const opts = { durationMs: 200, warmupMs: 50, size: 65536, timeoutMs: 2000 };
+ * const opts = { durationMs: 50, warmupMs: 10, size: 65536, timeoutMs: 2000 }; // a real run: seconds
  * console.log((await measureThroughput(addr, opts)).mbPerSecond);
  * console.log((await measureRoundTrips(addr, opts)).p50Us);
  * listener.close();
+ * await serving;
  * ```
  * @module
  */
@@ -211,9 +212,10 @@ class CpuWindow {
  * ```ts
  * import { sessionCpuSeconds } from "./bench.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const server: Instance;
- * const before = await sessionCpuSeconds(server.pid!);
- * console.log(before.get(server.pid!)); // seconds used by the server process itself
+ * async function serverCpu(server: Instance): Promise<number | undefined> {
+ *   const bySid = await sessionCpuSeconds(server.pid!); // the target leads its own session
+ *   return bySid.get(server.pid!); // seconds used by the server process itself
+ * }
  * ```
  */
 export async function sessionCpuSeconds(sid: number): Promise<Map<number, number>> {
@@ -250,9 +252,11 @@ const CLOCK_TICKS = 100;
  * @example
  * ```ts
  * import { measureThroughput } from "./bench.ts";
- * const addr = { transport: "unix" as const, path: "/tmp/echo.sock" };
- * const sample = await measureThroughput(addr, { durationMs: 1000, warmupMs: 250, size: 65536, timeoutMs: 5000 });
- * console.log(`${sample.mbPerSecond.toFixed(0)} MB/s`);
+ * async function throughput(path: string): Promise<string> { // an echo server's Unix socket
+ *   const addr = { transport: "unix" as const, path };
+ *   const sample = await measureThroughput(addr, { durationMs: 1000, warmupMs: 250, size: 65536, timeoutMs: 5000 });
+ *   return `${sample.mbPerSecond.toFixed(0)} MB/s`;
+ * }
  * ```
  */
 export async function measureThroughput(
@@ -331,9 +335,11 @@ export async function measureThroughput(
  * @example
  * ```ts
  * import { measureRoundTrips } from "./bench.ts";
- * const addr = { transport: "tcp" as const, hostname: "127.0.0.1", port: 10000 };
- * const sample = await measureRoundTrips(addr, { durationMs: 1000, warmupMs: 250, size: 1, timeoutMs: 5000 });
- * console.log(`${sample.perSecond.toFixed(0)} round trips/s, p99 ${sample.p99Us.toFixed(1)} µs`);
+ * async function roundTrips(port: number): Promise<string> { // an echo server on 127.0.0.1
+ *   const addr = { transport: "tcp" as const, hostname: "127.0.0.1", port };
+ *   const sample = await measureRoundTrips(addr, { durationMs: 1000, warmupMs: 250, size: 1, timeoutMs: 5000 });
+ *   return `${sample.perSecond.toFixed(0)} round trips/s, p99 ${sample.p99Us.toFixed(1)} µs`;
+ * }
  * ```
  */
 export async function measureRoundTrips(
@@ -598,7 +604,7 @@ export function loadAverage(): number[] {
  *   command: ["python3", "-c", "import socketserver as s\nclass H(s.BaseRequestHandler):\n def handle(self):\n  while d := self.request.recv(65536): self.request.sendall(d)\ns.TCPServer(('127.0.0.1', {port}), H).serve_forever()"],
  * }, "inline.json");
  * const report = await runBench([{ name: "py", targets: { tcp: target }, source: "inline.json" }], {
- *   durationMs: 200, warmupMs: 50, size: 65536, runs: 1, transports: ["tcp"],
+ *   durationMs: 50, warmupMs: 10, size: 65536, runs: 1, transports: ["tcp"], // a real run: seconds
  * });
  * console.log(report.results[0].throughput.mbPerSecond.median);
  * ```
@@ -790,9 +796,10 @@ function udsTcpRatios(subjects: readonly BenchSubject[], results: BenchResult[])
  *
  * @example
  * ```ts
- * import { formatBenchReport, type BenchReport } from "./bench.ts";
- * declare const report: BenchReport;
- * console.log(formatBenchReport(report));
+ * import { type BenchReport, formatBenchReport } from "./bench.ts";
+ * function print(report: BenchReport): void { // from runBench
+ *   console.log(formatBenchReport(report));
+ * }
  * ```
  */
 export function formatBenchReport(report: BenchReport): string {

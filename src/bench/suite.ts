@@ -65,7 +65,9 @@ export interface SuiteTiming {
  * import { timeSuite } from "./suite.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * const { wallMs } = await timeSuite(referenceTargets(), allCases);
+ * const [echo] = referenceTargets();
+ * const { wallMs, cases } = await timeSuite([echo], allCases.filter((c) => c.id === "echo/tcp/1"));
+ * console.log(cases[0].id, wallMs); // "echo/tcp/1", and the whole wall time in ms
  * ```
  */
 export async function timeSuite(

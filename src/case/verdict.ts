@@ -81,7 +81,11 @@ export class Failure extends Error {
    * @example
    * ```ts
    * import { Failure } from "./verdict.ts";
-   * throw new Failure("regular file at /tmp/x/sock was deleted");
+   * try {
+   *   throw new Failure("regular file at /tmp/x/sock was deleted");
+   * } catch (err) {
+   *   console.log(err instanceof Failure); // true: the runner records FAIL with this message
+   * }
    * ```
    */
   constructor(message: string, readonly observed?: Record<string, Observed>) {
@@ -98,7 +102,8 @@ export class Skip extends Error {
    * @example
    * ```ts
    * import { Skip } from "./verdict.ts";
-   * throw new Skip("the target declares no chunkSize");
+   * const skip = new Skip("the target declares no chunkSize"); // thrown by a case: SKIP
+   * console.log(skip.message); // "the target declares no chunkSize"
    * ```
    */
   constructor(reason: string) {
@@ -115,7 +120,8 @@ export class TargetError extends Error {
    * @example
    * ```ts
    * import { TargetError } from "./verdict.ts";
-   * throw new TargetError("target 'x' did not become ready within 5000 ms");
+   * const err = new TargetError("target 'x' did not become ready within 5000 ms"); // ERROR
+   * console.log(err.name); // "TargetError"
    * ```
    */
   constructor(message: string) {

@@ -15,9 +15,10 @@
  * ```ts
  * import type { CaseContext } from "../case/case.ts";
  * import { expectEcho, openClient, startDgram } from "./dgram.ts";
- * declare const ctx: CaseContext;
- * const rig = await startDgram(ctx, "udp");
- * await expectEcho(rig, openClient(rig), new TextEncoder().encode("ping"), "the first datagram");
+ * async function firstEcho(ctx: CaseContext) {
+ *   const rig = await startDgram(ctx, "udp");
+ *   await expectEcho(rig, openClient(rig), new TextEncoder().encode("ping"), "the first datagram");
+ * }
  * ```
  * @module
  */
@@ -102,8 +103,9 @@ export interface DgramRig {
  * ```ts
  * import type { CaseContext } from "../case/case.ts";
  * import { startDgram } from "./dgram.ts";
- * declare const ctx: CaseContext;
- * const rig = await startDgram(ctx, "unixgram");
+ * async function unixgramRig(ctx: CaseContext) {
+ *   return await startDgram(ctx, "unixgram");
+ * }
  * ```
  */
 export async function startDgram(ctx: CaseContext, transport: DgramTransport): Promise<DgramRig> {
@@ -155,8 +157,9 @@ export class DgramClient {
    * ```ts
    * import type { DgramRig } from "./dgram.ts";
    * import { openClient } from "./dgram.ts";
-   * declare const rig: DgramRig;
-   * const client = openClient(rig);
+   * function oneClient(rig: DgramRig) {
+   *   return openClient(rig);
+   * }
    * ```
    */
   constructor(rig: DgramRig, socket: Deno.DatagramConn) {
@@ -243,8 +246,9 @@ export class DgramClient {
  * ```ts
  * import type { DgramRig } from "./dgram.ts";
  * import { openClient } from "./dgram.ts";
- * declare const rig: DgramRig;
- * const [a, b] = [openClient(rig), openClient(rig)];
+ * function twoClients(rig: DgramRig) {
+ *   return [openClient(rig), openClient(rig)];
+ * }
  * ```
  */
 export function openClient(rig: DgramRig, socket?: Deno.DatagramConn): DgramClient {
@@ -292,8 +296,9 @@ export function difference(sent: Uint8Array, got: Uint8Array): string {
  * ```ts
  * import type { DgramClient, DgramRig } from "./dgram.ts";
  * import { expectAnswer } from "./dgram.ts";
- * declare const rig: DgramRig, client: DgramClient;
- * const answer = await expectAnswer(rig, client, new Uint8Array(8), "the long datagram");
+ * async function longAnswer(rig: DgramRig, client: DgramClient) {
+ *   return await expectAnswer(rig, client, new Uint8Array(8), "the long datagram");
+ * }
  * ```
  */
 export async function expectAnswer(
@@ -320,8 +325,9 @@ export async function expectAnswer(
  * ```ts
  * import type { DgramClient, DgramRig } from "./dgram.ts";
  * import { expectEcho } from "./dgram.ts";
- * declare const rig: DgramRig, client: DgramClient;
- * await expectEcho(rig, client, new TextEncoder().encode("ping"), "the first datagram");
+ * async function firstDatagram(rig: DgramRig, client: DgramClient) {
+ *   await expectEcho(rig, client, new TextEncoder().encode("ping"), "the first datagram");
+ * }
  * ```
  */
 export async function expectEcho(
@@ -363,8 +369,9 @@ function fromServer(to: DatagramAddress, from: Deno.Addr): boolean {
  * ```ts
  * import type { DgramClient } from "./dgram.ts";
  * import { expectNoAnswer } from "./dgram.ts";
- * declare const client: DgramClient;
- * await expectNoAnswer(client, 50, "after the 3 rounds");
+ * async function quietAfter(client: DgramClient) {
+ *   await expectNoAnswer(client, 50, "after the 3 rounds");
+ * }
  * ```
  */
 export async function expectNoAnswer(
@@ -441,8 +448,9 @@ export class Prober {
    * ```ts
    * import type { DgramRig } from "./dgram.ts";
    * import { openClient, Prober } from "./dgram.ts";
-   * declare const rig: DgramRig;
-   * const p = await new Prober(rig, openClient(rig)).probe(100, 250);
+   * async function probeOnce(rig: DgramRig) {
+   *   return await new Prober(rig, openClient(rig)).probe(100, 250);
+   * }
    * ```
    */
   constructor(rig: DgramRig, client: DgramClient) {
@@ -508,8 +516,9 @@ export interface SizeSearch {
  * ```ts
  * import type { DgramRig } from "./dgram.ts";
  * import { clientCeiling, openClient } from "./dgram.ts";
- * declare const rig: DgramRig;
- * const max = await clientCeiling(rig, openClient(rig)); // 65507 over UDP on 127.0.0.1
+ * async function ceiling(rig: DgramRig) {
+ *   return await clientCeiling(rig, openClient(rig)); // 65507 over UDP on 127.0.0.1
+ * }
  * ```
  */
 export async function clientCeiling(rig: DgramRig, client: DgramClient): Promise<number> {
@@ -548,9 +557,10 @@ export async function clientCeiling(rig: DgramRig, client: DgramClient): Promise
  * ```ts
  * import type { DgramRig } from "./dgram.ts";
  * import { largestWhole, openClient } from "./dgram.ts";
- * declare const rig: DgramRig;
- * const r = await largestWhole(rig, openClient(rig));
- * console.log(r.largest, r.above);
+ * async function largest(rig: DgramRig) {
+ *   const r = await largestWhole(rig, openClient(rig));
+ *   console.log(r.largest, r.above);
+ * }
  * ```
  */
 export async function largestWhole(rig: DgramRig, client: DgramClient): Promise<SizeSearch> {
@@ -615,8 +625,9 @@ export async function largestWhole(rig: DgramRig, client: DgramClient): Promise<
  * ```ts
  * import type { DgramClient, DgramRig } from "./dgram.ts";
  * import { answersOnlyFirstPeer } from "./dgram.ts";
- * declare const rig: DgramRig, first: DgramClient;
- * const only = await answersOnlyFirstPeer(rig, first);
+ * async function onlyFirst(rig: DgramRig, first: DgramClient) {
+ *   return await answersOnlyFirstPeer(rig, first);
+ * }
  * ```
  */
 export async function answersOnlyFirstPeer(
@@ -652,8 +663,9 @@ export interface ZeroThenNext {
  * ```ts
  * import type { DgramRig } from "./dgram.ts";
  * import { zeroThenNext } from "./dgram.ts";
- * declare const rig: DgramRig;
- * const r = await zeroThenNext(rig, true);
+ * async function zeroLength(rig: DgramRig) {
+ *   return await zeroThenNext(rig, true);
+ * }
  * ```
  */
 export async function zeroThenNext(rig: DgramRig, checkLate: boolean): Promise<ZeroThenNext> {
@@ -683,8 +695,9 @@ export async function zeroThenNext(rig: DgramRig, checkLate: boolean): Promise<Z
  * ```ts
  * import type { DgramClient, DgramRig } from "./dgram.ts";
  * import { expectTruncated } from "./dgram.ts";
- * declare const rig: DgramRig, client: DgramClient;
- * await expectTruncated(rig, client, new Uint8Array(5000), 4096, "the 5000-byte datagram");
+ * async function truncated(rig: DgramRig, client: DgramClient) {
+ *   await expectTruncated(rig, client, new Uint8Array(5000), 4096, "the 5000-byte datagram");
+ * }
  * ```
  */
 export async function expectTruncated(
@@ -712,8 +725,9 @@ export async function expectTruncated(
  * ```ts
  * import type { DgramClient, DgramRig } from "./dgram.ts";
  * import { answersTo } from "./dgram.ts";
- * declare const rig: DgramRig, client: DgramClient;
- * const got = await answersTo(rig, client, 8);
+ * async function eightBytes(rig: DgramRig, client: DgramClient) {
+ *   return await answersTo(rig, client, 8);
+ * }
  * ```
  */
 export async function answersTo(

@@ -144,8 +144,10 @@ export function checkOrder(output: string): Outcome {
  * ```ts
  * import type { CaseContext } from "../case/case.ts";
  * import { runProgram } from "./program.ts";
- * declare const ctx: CaseContext;
- * const { status, ms } = await runProgram(ctx);
+ * async function runOnce(ctx: CaseContext) {
+ *   const { status, ms } = await runProgram(ctx);
+ *   return status ? `exit ${status.code} after ${ms} ms` : "still running"; // undefined: timed out
+ * }
  * ```
  */
 export async function runProgram(
@@ -169,8 +171,9 @@ export async function runProgram(
  * ```ts
  * import type { CaseContext } from "../case/case.ts";
  * import { outputOfOneRun } from "./program.ts";
- * declare const ctx: CaseContext;
- * const stdout = await outputOfOneRun(ctx);
+ * async function stdoutOfOneRun(ctx: CaseContext) {
+ *   return await outputOfOneRun(ctx);
+ * }
  * ```
  */
 export async function outputOfOneRun(ctx: CaseContext): Promise<string> {
@@ -197,8 +200,9 @@ export async function outputOfOneRun(ctx: CaseContext): Promise<string> {
  * ```ts
  * import type { CaseContext } from "../case/case.ts";
  * import { checkOrder, transcriptCase } from "./program.ts";
- * declare const ctx: CaseContext;
- * const outcome = await transcriptCase(ctx, checkOrder);
+ * async function transcript(ctx: CaseContext) {
+ *   return await transcriptCase(ctx, checkOrder);
+ * }
  * ```
  */
 export async function transcriptCase(
@@ -226,9 +230,10 @@ export async function transcriptCase(
  * ```ts
  * import type { CaseContext } from "../case/case.ts";
  * import { leftBehind, runProgram } from "./program.ts";
- * declare const ctx: CaseContext;
- * const { program } = await runProgram(ctx);
- * const left = await leftBehind(ctx, program); // [] when nothing is left
+ * async function leftovers(ctx: CaseContext) {
+ *   const { program } = await runProgram(ctx);
+ *   return await leftBehind(ctx, program); // [] when nothing is left
+ * }
  * ```
  */
 export async function leftBehind(ctx: CaseContext, program: Instance): Promise<number[]> {

@@ -5,8 +5,8 @@
  * @example
  * ```ts
  * import { describeRun } from "./run.ts";
- * import type { BoundedResult } from "../harness/netns.ts";
- * declare const r: BoundedResult; // { code: 1, ... }
+ * import { runBounded } from "../harness/netns.ts";
+ * const r = await runBounded(["sh", "-c", "exit 1"], { timeoutMs: 2000 });
  * describeRun(r);
  * // "exited with code 1"
  * ```
@@ -22,9 +22,9 @@ import type { BoundedResult } from "../harness/netns.ts";
  * @example
  * ```ts
  * import { describeRun } from "./run.ts";
- * import type { BoundedResult } from "../harness/netns.ts";
- * declare const r: BoundedResult;
- * describeRun(r); // "was killed after not finishing in time" when r.timedOut
+ * import { runBounded } from "../harness/netns.ts";
+ * const r = await runBounded(["sleep", "5"], { timeoutMs: 50 });
+ * describeRun(r); // "was killed after not finishing in time": r.timedOut
  * ```
  */
 export function describeRun(r: BoundedResult): string {
@@ -41,8 +41,8 @@ export function describeRun(r: BoundedResult): string {
  * @example
  * ```ts
  * import { outputTail } from "./run.ts";
- * import type { BoundedResult } from "../harness/netns.ts";
- * declare const r: BoundedResult; // stdout "a\nb\n"
+ * import { runBounded } from "../harness/netns.ts";
+ * const r = await runBounded(["printf", "a\\nb\\n"], { timeoutMs: 2000 }); // stdout "a\nb\n"
  * outputTail(r); // "a | b"
  * ```
  */

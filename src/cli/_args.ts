@@ -202,7 +202,11 @@ export function intOption(
  * ```ts
  * import { timeoutOption } from "./_args.ts";
  * timeoutOption("2000"); // 2000
- * timeoutOption("0"); // throws UsageError: --timeout must be a whole number from 1 to 3600000, not '0'
+ * try {
+ *   timeoutOption("0");
+ * } catch (err) {
+ *   console.log((err as Error).message); // "--timeout must be a whole number from 1 to 3600000, not '0'"
+ * }
  * ```
  */
 export function timeoutOption(text: string | undefined, maxMs = 3_600_000): number | undefined {
@@ -229,7 +233,12 @@ export function messageOption(text: string | undefined): Uint8Array | undefined 
  * @example
  * ```ts
  * import { untilSignal } from "./_args.ts";
- * await untilSignal(async () => {});
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = listener.accept().catch(() => "closed"); // the server waits for clients
+ * const stopped = untilSignal(() => listener.close());
+ * Deno.kill(Deno.pid, "SIGTERM"); // as `kill` or Ctrl-C (SIGINT) would
+ * await stopped;
+ * console.log(await serving); // "closed"
  * ```
  */
 export function untilSignal(close: () => Promise<void> | void): Promise<void> {
@@ -252,7 +261,13 @@ export function untilSignal(close: () => Promise<void> | void): Promise<void> {
  * @example
  * ```ts
  * import { serveUntilSignal } from "./_args.ts";
- * const code = await serveUntilSignal("sockspec serve x", async () => ({ close: async () => {} }));
+ * const code = await serveUntilSignal("sockspec serve x", () => {
+ *   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ *   listener.accept().catch(() => {}); // the server waits for clients
+ *   Deno.kill(Deno.pid, "SIGTERM"); // stands in for `kill PID`
+ *   return Promise.resolve({ close: () => listener.close() });
+ * });
+ * console.log(code); // 0
  * ```
  */
 export async function serveUntilSignal(

@@ -7,7 +7,10 @@
  * @example
  * ```ts
  * import { benchMain } from "./bench.ts";
- * const code = await benchMain(["--duration", "0.5", "--runs", "3", "--json", "bench.json"]);
+ * // A real measurement takes seconds: 3 runs of 0.5 s per server and transport, plus builds.
+ * function quickBench(dir: string): Promise<number> {
+ *   return benchMain(["--duration", "0.5", "--runs", "3", "--json", `${dir}/bench.json`]);
+ * }
  * ```
  * @module
  */
@@ -107,6 +110,7 @@ export function referenceBenchSubject(): BenchSubject {
  * const dir = await Deno.makeTempDir();
  * const built = await buildCEcho(dir);
  * if ("skipped" in built) console.log(built.skipped); else console.log(built.binary);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function buildCEcho(dir: string): Promise<{ binary: string } | { skipped: string }> {
@@ -157,7 +161,9 @@ export async function buildCEcho(dir: string): Promise<{ binary: string } | { sk
  * @example
  * ```ts
  * import { cEchoSubject } from "./bench.ts";
- * cEchoSubject("/tmp/x/echo_server").targets.tcp?.transports; // ["tcp", "unix"]
+ * function transportsOf(binary: string) { // binary: what buildCEcho built
+ *   return cEchoSubject(binary).targets.tcp?.transports; // ["tcp", "unix"]
+ * }
  * ```
  */
 export function cEchoSubject(binary: string): BenchSubject {

@@ -14,7 +14,10 @@
  * @example
  * ```ts
  * import { checkMain } from "./check.ts";
- * const code = await checkMain(["--level", "must", "--report", "junit=junit.xml", "echo/unix"]);
+ * const dir = await Deno.makeTempDir();
+ * const code = await checkMain(["--level", "must", "--report", `junit=${dir}/junit.xml`, "echo/unix/1"]);
+ * console.log(code); // 0: the reference Unix echo server passes echo/unix/1
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

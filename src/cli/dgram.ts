@@ -173,7 +173,11 @@ export function unixgramServeMain(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { udpClientMain } from "./dgram.ts";
- * await udpClientMain(["127.0.0.1:10000", "--timeout", "1000"]);
+ * import { serveDgram } from "../reference/dgram/server.ts";
+ * const server = await serveDgram({ listen: { transport: "udp", hostname: "127.0.0.1", port: 0 } });
+ * const { port } = server.addr as Deno.NetAddr;
+ * await udpClientMain([`127.0.0.1:${port}`, "--timeout", "1000"]); // 0
+ * await server.close();
  * ```
  */
 export function udpClientMain(args: string[]): Promise<number> {
@@ -186,7 +190,12 @@ export function udpClientMain(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { unixgramClientMain } from "./dgram.ts";
- * await unixgramClientMain(["/tmp/sockspec-example.sock", "--unbound"]); // 1
+ * import { serveDgram } from "../reference/dgram/server.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await serveDgram({ listen: { transport: "unixgram", path: `${dir}/s` } });
+ * await unixgramClientMain([`${dir}/s`, "--unbound"]); // 1: no answer can come back to it
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function unixgramClientMain(args: string[]): Promise<number> {

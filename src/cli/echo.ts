@@ -5,7 +5,13 @@
  * @example
  * ```ts
  * import { echoClientMain } from "./echo.ts";
- * const code = await echoClientMain(["--unix", "./uds_socket"]);
+ * import { serveEcho } from "../reference/echo/server.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await serveEcho({ listen: { transport: "unix", path: `${dir}/uds_socket` } });
+ * const code = await echoClientMain(["--unix", `${dir}/uds_socket`]);
+ * console.log(code); // 0
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -94,7 +100,11 @@ export async function echoServeMain(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { echoClientMain } from "./echo.ts";
- * await echoClientMain(["--tcp", "localhost:10000"]);
+ * import { serveEcho } from "../reference/echo/server.ts";
+ * const server = await serveEcho({ listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 } });
+ * const { port } = server.addr as Deno.NetAddr;
+ * await echoClientMain(["--tcp", `127.0.0.1:${port}`]); // 0
+ * await server.close();
  * ```
  */
 export async function echoClientMain(args: string[]): Promise<number> {

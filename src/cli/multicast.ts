@@ -5,7 +5,10 @@
  * @example
  * ```ts
  * import { mcastClientMain } from "./multicast.ts";
- * const code = await mcastClientMain(["--group", "224.3.29.71", "--port", "10000"]);
+ * // Sends onto the local segment: run it where that is wanted (a namespace, a lab network).
+ * function askGroup(): Promise<number> {
+ *   return mcastClientMain(["--group", "224.3.29.71", "--port", "10000"]);
+ * }
  * ```
  * @module
  */

@@ -5,7 +5,12 @@
  * @example
  * ```ts
  * import { recordClientMain } from "./record.ts";
- * const code = await recordClientMain(["--tcp", "localhost:10000"]);
+ * import { serveRecords } from "../reference/record/server.ts";
+ * const server = await serveRecords({ listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 } });
+ * const { port } = server.addr as Deno.NetAddr;
+ * const code = await recordClientMain(["--tcp", `127.0.0.1:${port}`]);
+ * console.log(code); // 0
+ * await server.close();
  * ```
  * @module
  */
@@ -125,7 +130,12 @@ export async function recordServeMain(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { recordClientMain } from "./record.ts";
- * await recordClientMain(["--unix", "./uds_socket", "--reply"]);
+ * import { serveRecords } from "../reference/record/server.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await serveRecords({ listen: { transport: "unix", path: `${dir}/uds_socket` }, reply: true });
+ * await recordClientMain(["--unix", `${dir}/uds_socket`, "--reply"]); // 0, after the reply line
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function recordClientMain(args: string[]): Promise<number> {

@@ -10,7 +10,10 @@
  * @example
  * ```ts
  * import { reportMain } from "./report.ts";
- * const code = await reportMain(["merge", "shard-1.json", "shard-2.json", "--report", "html=report.html"]);
+ * // shard-1.json, shard-2.json: from `sockspec check --shard i/2 --report json=shard-i.json`
+ * function mergeShards(dir: string): Promise<number> {
+ *   return reportMain(["merge", `${dir}/shard-1.json`, `${dir}/shard-2.json`, "--report", `html=${dir}/report.html`]);
+ * }
  * ```
  * @module
  */
@@ -95,7 +98,9 @@ function githubStepSummary(): string | undefined {
  * @example
  * ```ts
  * import { checkReportFiles } from "./report.ts";
- * await checkReportFiles([{ format: "json", file: "out/report.json" }]);
+ * const dir = await Deno.makeTempDir();
+ * await checkReportFiles([{ format: "json", file: `${dir}/out/report.json` }]); // creates out/, no file
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function checkReportFiles(specs: readonly ReportSpec[]): Promise<void> {
@@ -153,8 +158,10 @@ function writeProblem(err: unknown): string {
  * ```ts
  * import { writeReports } from "./report.ts";
  * import type { RunReport } from "../reports/report.ts";
- * declare const report: RunReport;
- * const errors = await writeReports(report, [{ format: "json", file: "out/report.json" }]);
+ * async function save(report: RunReport, dir: string): Promise<void> {
+ *   const errors = await writeReports(report, [{ format: "json", file: `${dir}/report.json` }]);
+ *   for (const e of errors) console.error(e);
+ * }
  * ```
  */
 export async function writeReports(
@@ -211,7 +218,7 @@ duplicate shards, different --strict).`;
  * @example
  * ```ts
  * import { reportMain } from "./report.ts";
- * await reportMain(["merge", "a.json", "b.json", "--report", "junit=junit.xml"]);
+ * await reportMain(["--help"]); // 0; `reportMain(["merge", "a.json", "b.json", "--report", "junit=junit.xml"])` merges
  * ```
  */
 export async function reportMain(args: string[]): Promise<number> {

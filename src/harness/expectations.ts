@@ -32,8 +32,10 @@
  * ```ts
  * import { applyExpectations, loadExpectFile } from "./expectations.ts";
  * import type { RunReport } from "../reports/report.ts";
- * declare const report: RunReport;
- * applyExpectations(report, [await loadExpectFile("ci/known.expect.json")]);
+ * async function withKnownFailures(report: RunReport): Promise<RunReport> {
+ *   applyExpectations(report, [await loadExpectFile("ci/known.expect.json")]);
+ *   return report; // known failures are now XFAIL, unexpected passes XPASS
+ * }
  * ```
  * @module
  */
@@ -80,7 +82,8 @@ export class ExpectationsError extends Error {
    * @example
    * ```ts
    * import { ExpectationsError } from "./expectations.ts";
-   * throw new ExpectationsError("known.expect.json: 'x.json' 'echo/tcp/1': bad verdict");
+   * const err = new ExpectationsError("known.expect.json: 'x.json' 'echo/tcp/1': bad verdict");
+   * console.log(err.name); // "ExpectationsError"
    * ```
    */
   constructor(message: string) {
@@ -328,11 +331,16 @@ export function expectationFor(
  *
  * @example
  * ```ts
- * import { expectResult } from "./expectations.ts";
- * import type { CaseResult, TargetReport } from "../reports/report.ts";
- * declare const target: TargetReport;
- * declare const result: CaseResult;
- * expectResult([], target, result);
+ * import { expectResult, parseExpectFile } from "./expectations.ts";
+ * import type { CaseResult } from "../reports/report.ts";
+ * const file = parseExpectFile("/x/a.expect.json", '{"m.json": {"echo/tcp/9": "FAIL"}}');
+ * const result: CaseResult = {
+ *   id: "echo/tcp/9", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "MUST", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * expectResult([file], { source: "/x/m.json" }, result);
+ * console.log(result.expected); // "FAIL"
  * ```
  */
 export function expectResult(
@@ -358,8 +366,9 @@ export function expectResult(
  * ```ts
  * import { applyExpectations, loadExpectFile } from "./expectations.ts";
  * import type { RunReport } from "../reports/report.ts";
- * declare const report: RunReport;
- * applyExpectations(report, [await loadExpectFile("known.expect.json")]);
+ * async function expect(report: RunReport, file: string): Promise<void> {
+ *   applyExpectations(report, [await loadExpectFile(file)]); // report.expectations: [file]
+ * }
  * ```
  */
 export function applyExpectations(report: RunReport, files: readonly ExpectFile[]): void {

@@ -18,9 +18,14 @@
  * @example
  * ```ts
  * import { startStreamServer } from "./fake_servers.ts";
+ * import { connect, readExactly, writeAll } from "../net/sockets.ts";
  * const server = startStreamServer({ listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 }, behaviour: "echo" });
- * // run a client against server.address ...
+ * const client = await connect(server.address); // the client under test would do this
+ * await writeAll(client, new TextEncoder().encode("hi"), 1000);
+ * await readExactly(client, 2, 1000);
+ * client.close();
  * await server.waitFor((s) => s.connections[0]?.end !== undefined, 1000);
+ * console.log(server.connections[0].end?.how); // "eof"
  * await server.close();
  * ```
  * @module
@@ -137,8 +142,10 @@ export interface FakeStreamServer {
  * @example
  * ```ts
  * import { startStreamServer } from "./fake_servers.ts";
- * const server = startStreamServer({ listen: { transport: "unix", path: "/tmp/x.sock" }, behaviour: "drip" });
+ * const dir = await Deno.makeTempDir();
+ * const server = startStreamServer({ listen: { transport: "unix", path: `${dir}/x.sock` }, behaviour: "drip" });
  * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function startStreamServer(opts: StreamServerOptions): FakeStreamServer {
@@ -337,7 +344,10 @@ export function closedPort(hostname: string): number {
  * @example
  * ```ts
  * import { staleUnixNode } from "./fake_servers.ts";
- * staleUnixNode("/tmp/stale.sock");
+ * const dir = await Deno.makeTempDir();
+ * staleUnixNode(`${dir}/stale.sock`);
+ * Deno.lstatSync(`${dir}/stale.sock`).isSocket; // true, and nothing listens there
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function staleUnixNode(path: string): void {

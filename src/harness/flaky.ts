@@ -46,12 +46,14 @@
  * import { applyExpectations } from "./expectations.ts";
  * import { loadManifest } from "./manifest.ts";
  * import { runAll } from "./runner.ts";
- * const expect = await loadFlakyExpectFile("expectations/catalogue.json");
- * const targets = [await loadManifest("fixtures/targets/socat-echo-unix.json")];
- * const report = await runAll(targets, allCases);
- * applyExpectations(report, [expect.file]);
- * const flaky = await settleFlaky(report, targets, allCases, [expect]);
- * console.log(flaky.map((f) => f.result.message));
+ * async function checkCatalogueTarget(manifest: string): Promise<string[]> {
+ *   const expect = await loadFlakyExpectFile("expectations/catalogue.json");
+ *   const targets = [await loadManifest(manifest)];
+ *   const report = await runAll(targets, allCases);
+ *   applyExpectations(report, [expect.file]);
+ *   const settled = await settleFlaky(report, targets, allCases, [expect]);
+ *   return settled.map((s) => s.result.message);
+ * }
  * ```
  * @module
  */
@@ -315,7 +317,12 @@ function oneLine(text: string, max = 200): string {
  * ```ts
  * import { combineRuns } from "./flaky.ts";
  * import type { CaseResult } from "../reports/report.ts";
- * declare const pass: CaseResult, fail: CaseResult;
+ * const pass: CaseResult = {
+ *   id: "echo/unix/4", family: "echo/unix", requirement: "A slow reader gets every byte.",
+ *   level: "MUST", verdict: "PASS", message: "all bytes echoed",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * const fail: CaseResult = { ...pass, verdict: "FAIL", message: "the echo stalled" };
  * combineRuns([pass, fail, pass]).message; // "FLAKY (not recorded): FAIL in 1 of 3 runs (33%), PASS in 2. First FAIL: ..."
  * ```
  */
@@ -374,10 +381,16 @@ export function combineRuns(runs: readonly CaseResult[], record?: FlakyRecord): 
  *
  * @example
  * ```ts
- * import { judgeCombined } from "./flaky.ts";
+ * import { combineRuns, judgeCombined } from "./flaky.ts";
  * import type { CaseResult } from "../reports/report.ts";
- * declare const combined: CaseResult;
+ * const pass: CaseResult = {
+ *   id: "echo/unix/4", family: "echo/unix", requirement: "A slow reader gets every byte.",
+ *   level: "MUST", verdict: "PASS", message: "all bytes echoed",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * const combined = combineRuns([pass, { ...pass, verdict: "FAIL", message: "the echo stalled" }]);
  * judgeCombined(combined, [], { source: "/x/m.json" }, ["PASS", "FAIL"]);
+ * console.log(combined.expectedObserved); // { flaky: false }: flaky without a record never fits
  * ```
  */
 export function judgeCombined(
@@ -463,10 +476,10 @@ export interface Settled {
  * import { allCases } from "../../conformance/mod.ts";
  * import type { RunReport } from "../reports/report.ts";
  * import type { Target } from "./manifest.ts";
- * declare const report: RunReport;
- * declare const targets: Target[];
- * const settled = await settleFlaky(report, targets, allCases, [], { reruns: 4 });
- * console.log(settled.filter((s) => s.flaky).length);
+ * async function countFlaky(report: RunReport, targets: Target[]): Promise<number> {
+ *   const settled = await settleFlaky(report, targets, allCases, [], { reruns: 4 });
+ *   return settled.filter((s) => s.flaky).length;
+ * }
  * ```
  */
 export async function settleFlaky(

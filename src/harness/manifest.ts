@@ -170,7 +170,8 @@ export class ManifestError extends Error {
    * @example
    * ```ts
    * import { ManifestError } from "./manifest.ts";
-   * throw new ManifestError("t.json", "kind", "missing; set it to one of stream-echo, ...");
+   * const err = new ManifestError("t.json", "kind", "missing; set it to one of stream-echo, ...");
+   * console.log(err.message); // "t.json: field 'kind': missing; set it to one of stream-echo, ..."
    * ```
    */
   constructor(readonly file: string, readonly field: string, detail: string) {

@@ -21,12 +21,14 @@
  *
  * @example
  * ```ts
- * import { withNetns } from "./netns.ts";
- * const out = await withNetns("demo", async (ns) => {
- *   const r = await ns.run(["ip", "-o", "link"], { timeoutMs: 2000 });
- *   return r.stdout; // only lo, and it is up
- * });
- * console.log(out);
+ * import { netnsUnavailable, withNetns } from "./netns.ts";
+ * if (netnsUnavailable() === undefined) { // root, with unshare, nsenter and ip
+ *   const out = await withNetns("demo", async (ns) => {
+ *     const r = await ns.run(["ip", "-o", "link"], { timeoutMs: 2000 });
+ *     return r.stdout; // only lo, and it is up
+ *   });
+ *   console.log(out);
+ * }
  * ```
  * @module
  */
@@ -260,7 +262,8 @@ export class NetnsError extends Error {
    * @example
    * ```ts
    * import { NetnsError } from "./netns.ts";
-   * throw new NetnsError("sockspec-1-a", "ip link set lo up failed: ...");
+   * const err = new NetnsError("sockspec-1-a", "ip link set lo up failed: ...");
+   * console.log(err.message); // names the namespace and the step
    * ```
    */
   constructor(readonly ns: string, detail: string) {
@@ -324,9 +327,11 @@ export class Netns {
    *
    * @example
    * ```ts
-   * import { createNetns } from "./netns.ts";
-   * const ns = await createNetns("demo");
-   * await ns.close();
+   * import { createNetns, netnsUnavailable } from "./netns.ts";
+   * if (netnsUnavailable() === undefined) {
+   *   const ns = await createNetns("demo"); // a Netns
+   *   await ns.close();
+   * }
    * ```
    */
   constructor(
@@ -350,8 +355,9 @@ export class Netns {
    * @example
    * ```ts
    * import type { Netns } from "./netns.ts";
-   * declare const ns: Netns;
-   * ns.wrap(["ip", "addr"]); // ["nsenter", "--net=/proc/1234/ns/net", "--", "ip", "addr"]
+   * function inside(ns: Netns): string[] {
+   *   return ns.wrap(["ip", "addr"]); // ["nsenter", "--net=/proc/1234/ns/net", "--", "ip", "addr"]
+   * }
    * ```
    */
   wrap(argv: readonly string[]): string[] {
@@ -364,8 +370,10 @@ export class Netns {
    * @example
    * ```ts
    * import type { Netns } from "./netns.ts";
-   * declare const ns: Netns;
-   * const r = await ns.run(["ip", "-br", "addr"], { timeoutMs: 2000 });
+   * async function addresses(ns: Netns): Promise<string> {
+   *   const r = await ns.run(["ip", "-br", "addr"], { timeoutMs: 2000 });
+   *   return r.stdout;
+   * }
    * ```
    */
   run(argv: readonly string[], opts: BoundedOptions): Promise<BoundedResult> {
@@ -379,8 +387,9 @@ export class Netns {
    * @example
    * ```ts
    * import type { Netns } from "./netns.ts";
-   * declare const ns: Netns;
-   * await ns.ip(["addr add 10.203.0.2/24 dev eth0", "link set eth0 up"]);
+   * async function configure(ns: Netns): Promise<void> {
+   *   await ns.ip(["addr add 10.203.0.2/24 dev eth0", "link set eth0 up"]);
+   * }
    * ```
    */
   async ip(commands: readonly string[]): Promise<void> {
@@ -404,8 +413,9 @@ export class Netns {
    * @example
    * ```ts
    * import type { Netns } from "./netns.ts";
-   * declare const ns: Netns;
-   * ns.members(); // []
+   * function leftovers(ns: Netns): number[] {
+   *   return ns.members(); // [] when nothing else runs inside
+   * }
    * ```
    */
   members(): number[] {
@@ -419,9 +429,12 @@ export class Netns {
    *
    * @example
    * ```ts
-   * import { createNetns } from "./netns.ts";
-   * const ns = await createNetns("demo");
-   * await ns.close();
+   * import { createNetns, netnsUnavailable } from "./netns.ts";
+   * if (netnsUnavailable() === undefined) {
+   *   const ns = await createNetns("demo");
+   *   await ns.close();
+   *   await ns.close(); // idempotent
+   * }
    * ```
    */
   close(): Promise<void> {
@@ -468,12 +481,14 @@ export class Netns {
  *
  * @example
  * ```ts
- * import { createNetns } from "./netns.ts";
- * const ns = await createNetns("demo");
- * try {
- *   console.log((await ns.run(["ip", "-br", "link"], { timeoutMs: 2000 })).stdout);
- * } finally {
- *   await ns.close();
+ * import { createNetns, netnsUnavailable } from "./netns.ts";
+ * if (netnsUnavailable() === undefined) {
+ *   const ns = await createNetns("demo");
+ *   try {
+ *     console.log((await ns.run(["ip", "-br", "link"], { timeoutMs: 2000 })).stdout);
+ *   } finally {
+ *     await ns.close();
+ *   }
  * }
  * ```
  */
@@ -535,8 +550,10 @@ export async function createNetns(name: string): Promise<Netns> {
  *
  * @example
  * ```ts
- * import { withNetns } from "./netns.ts";
- * await withNetns("demo", (ns) => ns.run(["ip", "route"], { timeoutMs: 2000 }));
+ * import { netnsUnavailable, withNetns } from "./netns.ts";
+ * if (netnsUnavailable() === undefined) {
+ *   await withNetns("demo", (ns) => ns.run(["ip", "route"], { timeoutMs: 2000 })); // closed after
+ * }
  * ```
  */
 export async function withNetns<T>(name: string, fn: (ns: Netns) => Promise<T>): Promise<T> {
@@ -580,12 +597,14 @@ export interface Lan {
  *
  * @example
  * ```ts
- * import { createLan } from "./netns.ts";
- * const lan = await createLan(["a", "b"]);
- * try {
- *   console.log(lan.hosts.a.address); // 10.203.0.2
- * } finally {
- *   await lan.close();
+ * import { createLan, netnsUnavailable } from "./netns.ts";
+ * if (netnsUnavailable() === undefined) {
+ *   const lan = await createLan(["a", "b"]);
+ *   try {
+ *     console.log(lan.hosts.a.address); // 10.203.0.2
+ *   } finally {
+ *     await lan.close();
+ *   }
  * }
  * ```
  */

@@ -9,8 +9,9 @@
  * import { runAll } from "./runner.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * const report = await runAll(referenceTargets(), allCases);
- * console.log(report.targets.length);
+ * const [echo] = referenceTargets(); // reference-echo-tcp
+ * const report = await runAll([echo], allCases, { select: (c) => c.id === "echo/tcp/1" });
+ * console.log(report.targets[0].results[0].verdict); // "PASS"
  * ```
  * @module
  */
@@ -99,7 +100,7 @@ function usesDatagrams(c: Case): boolean {
  * import { unmetNeed } from "./runner.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * unmetNeed(allCases[0], referenceTargets()[0]);
+ * unmetNeed(allCases[0], referenceTargets()[0]); // undefined: it can run here
  * ```
  */
 export function unmetNeed(c: Case, target: Target): string | undefined {
@@ -130,8 +131,9 @@ export function unmetNeed(c: Case, target: Target): string | undefined {
  * import { runCase } from "./runner.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * const result = await runCase(referenceTargets()[0], allCases[0]);
- * console.log(result.verdict);
+ * const tutorialMessage = allCases.find((c) => c.id === "echo/tcp/1")!;
+ * const result = await runCase(referenceTargets()[0], tutorialMessage);
+ * console.log(result.verdict, result.message); // PASS, and what it saw
  * ```
  */
 export async function runCase(target: Target, c: Case, opts: RunOptions = {}): Promise<CaseResult> {
@@ -360,7 +362,10 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
  * import { runTarget } from "./runner.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * const report = await runTarget(referenceTargets()[0], allCases);
+ * const report = await runTarget(referenceTargets()[0], allCases, {
+ *   select: (c) => c.id === "echo/tcp/1" || c.id === "echo/tcp/2",
+ * });
+ * console.log(report.results.length); // 2
  * ```
  */
 export async function runTarget(
@@ -436,7 +441,12 @@ export function pinnedTarget(target: Target): boolean {
  * import { runAll } from "./runner.ts";
  * import { allCases } from "../../conformance/mod.ts";
  * import { referenceTargets } from "../reference/targets.ts";
- * const report = await runAll(referenceTargets(), allCases, { strict: true, jobs: 2 });
+ * const report = await runAll(referenceTargets().slice(0, 2), allCases, {
+ *   strict: true, // SHOULD failures fail the run too
+ *   jobs: 2,
+ *   select: (c) => c.id.endsWith("/1"),
+ * });
+ * console.log(report.targets.map((t) => t.results.length)); // [1, 1]
  * ```
  */
 export async function runAll(

@@ -31,7 +31,8 @@ export class PatternError extends Error {
    * @example
    * ```ts
    * import { PatternError } from "./select.ts";
-   * throw new PatternError("'echo//1' has an empty component");
+   * const err = new PatternError("'echo//1' has an empty component");
+   * console.log(err.name); // "PatternError"
    * ```
    */
   constructor(message: string) {

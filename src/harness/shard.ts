@@ -83,7 +83,8 @@ export class MergeError extends Error {
    * @example
    * ```ts
    * import { MergeError } from "./shard.ts";
-   * throw new MergeError("shard 2/3 is missing; give every shard's JSON report");
+   * const err = new MergeError("shard 2/3 is missing; give every shard's JSON report");
+   * console.log(err.name); // "MergeError"
    * ```
    */
   constructor(message: string) {
@@ -111,8 +112,9 @@ export interface MergeOptions {
  * ```ts
  * import { mergeReports } from "./shard.ts";
  * import type { RunReport } from "../reports/report.ts";
- * declare const one: RunReport, two: RunReport;
- * const merged = mergeReports([one, two]);
+ * function mergeShards(one: RunReport, two: RunReport): RunReport {
+ *   return mergeReports([one, two]); // the targets and results of both, summed again
+ * }
  * ```
  */
 export function mergeReports(reports: readonly RunReport[], opts: MergeOptions = {}): RunReport {

@@ -91,7 +91,8 @@ export class StartError extends TargetError {
    * @example
    * ```ts
    * import { StartError } from "./target.ts";
-   * throw new StartError("target 'x' did not become ready", ["python3", "x.py"], "", "boom\n");
+   * const err = new StartError("target 'x' did not become ready", ["python3", "x.py"], "", "boom\n");
+   * err.stderrTail; // "boom\n"
    * ```
    */
   constructor(
@@ -388,8 +389,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * const addr = server.address("unix"); // { transport: "unix", path: "/tmp/sockspec-.../sock" }
+   * function where(server: Instance) {
+   *   return server.address("unix"); // { transport: "unix", path: "/tmp/sockspec-.../sock" }
+   * }
    * ```
    */
   address(transport: "tcp" | "unix"): StreamAddress {
@@ -407,8 +409,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * const status = await server.waitExit(1000);
+   * async function exitedByItself(server: Instance): Promise<boolean> {
+   *   return (await server.waitExit(1000)) !== undefined;
+   * }
    * ```
    */
   async waitExit(timeoutMs: number): Promise<Deno.CommandStatus | undefined> {
@@ -430,8 +433,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * server.kill("SIGINT");
+   * function interrupt(server: Instance): void {
+   *   server.kill("SIGINT"); // like Ctrl-C
+   * }
    * ```
    */
   kill(signal: Deno.Signal = "SIGTERM"): void {
@@ -457,9 +461,10 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * await server.stop();
-   * server.leftovers(); // []
+   * async function stopClean(server: Instance): Promise<number[]> {
+   *   await server.stop();
+   *   return server.leftovers(); // pids; [] when nothing was left behind
+   * }
    * ```
    */
   leftovers(): number[] {
@@ -479,9 +484,10 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * await server.stop();
-   * server.leftBehindNotes(); // [] for a target that cleans up after itself
+   * async function notes(server: Instance): Promise<string[]> {
+   *   await server.stop();
+   *   return server.leftBehindNotes(); // [] for a target that cleans up after itself
+   * }
    * ```
    */
   leftBehindNotes(): string[] {
@@ -498,8 +504,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * await server.stop();
+   * async function done(server: Instance): Promise<void> {
+   *   await server.stop();
+   * }
    * ```
    */
   async stop(): Promise<void> {
@@ -549,8 +556,9 @@ export class Instance {
    * @example
    * ```ts
    * import type { Instance } from "./target.ts";
-   * declare const server: Instance;
-   * server.describe(); // "pid 1234, exited with code 1"
+   * function state(server: Instance): string {
+   *   return server.describe(); // "pid 1234, exited with code 1"
+   * }
    * ```
    */
   describe(): string {

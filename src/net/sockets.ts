@@ -41,7 +41,7 @@ export class TimeoutError extends Error {
    * @example
    * ```ts
    * import { TimeoutError } from "./sockets.ts";
-   * throw new TimeoutError("reading the echo", 2000);
+   * new TimeoutError("reading the echo", 2000).message; // "reading the echo: no progress within 2000 ms"
    * ```
    */
   constructor(what: string, readonly ms: number, partial?: Uint8Array, transferred?: number) {
@@ -66,7 +66,7 @@ export class EofError extends Error {
    * @example
    * ```ts
    * import { EofError } from "./sockets.ts";
-   * throw new EofError(12, new Uint8Array(4));
+   * new EofError(12, new Uint8Array(4)).message; // "peer closed the connection after 4 of 12 bytes"
    * ```
    */
   constructor(readonly wanted: number, readonly partial: Uint8Array) {
@@ -83,7 +83,7 @@ export class OverflowError extends Error {
    * @example
    * ```ts
    * import { OverflowError } from "./sockets.ts";
-   * throw new OverflowError(65536);
+   * new OverflowError(65536).message; // "the peer sent more than 65536 bytes without closing"
    * ```
    */
   constructor(readonly limit: number) {
@@ -175,8 +175,9 @@ const pendingReads = new WeakMap<Deno.Conn, Promise<Uint8Array | null>>();
  * @example
  * ```ts
  * import { readSome } from "./sockets.ts";
- * declare const conn: Deno.Conn;
- * const chunk = await readSome(conn, 2000, 16); // at most 16 bytes, like recv(16)
+ * function recv16(conn: Deno.Conn): Promise<Uint8Array | null> {
+ *   return readSome(conn, 2000, 16); // at most 16 bytes, like recv(16); null at EOF
+ * }
  * ```
  */
 export async function readSome(
@@ -207,8 +208,9 @@ export async function readSome(
  * @example
  * ```ts
  * import { readExactly } from "./sockets.ts";
- * declare const conn: Deno.Conn;
- * const record = await readExactly(conn, 12, 2000);
+ * function readRecord(conn: Deno.Conn): Promise<Uint8Array> {
+ *   return readExactly(conn, 12, 2000); // 12 bytes, or EofError / TimeoutError
+ * }
  * ```
  */
 export async function readExactly(
@@ -242,8 +244,9 @@ export async function readExactly(
  * @example
  * ```ts
  * import { readUntilEof } from "./sockets.ts";
- * declare const conn: Deno.Conn;
- * const rest = await readUntilEof(conn, { timeoutMs: 2000, maxBytes: 1 << 20 });
+ * function readRest(conn: Deno.Conn): Promise<Uint8Array> {
+ *   return readUntilEof(conn, { timeoutMs: 2000, maxBytes: 1 << 20 });
+ * }
  * ```
  */
 export async function readUntilEof(
@@ -277,8 +280,9 @@ export async function readUntilEof(
  * @example
  * ```ts
  * import { writeAll } from "./sockets.ts";
- * declare const conn: Deno.Conn;
- * await writeAll(conn, new Uint8Array(1 << 20), 2000);
+ * function sendMegabyte(conn: Deno.Conn): Promise<void> {
+ *   return writeAll(conn, new Uint8Array(1 << 20), 2000);
+ * }
  * ```
  */
 export async function writeAll(

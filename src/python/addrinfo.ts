@@ -478,8 +478,10 @@ export interface CreateConnectionOptions {
  * @example
  * ```ts
  * import { createConnection } from "./addrinfo.ts";
- * const conn = await createConnection("localhost", 10000, { timeoutMs: 2000 });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = await createConnection("localhost", listener.addr.port, { timeoutMs: 2000 });
  * conn.close();
+ * listener.close();
  * ```
  */
 export async function createConnection(

@@ -7,8 +7,9 @@
  * ```ts
  * import { consoleReport } from "./console.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * console.log(consoleReport(report, { color: false }));
+ * function print(report: RunReport): void {
+ *   console.log(consoleReport(report, { color: false }));
+ * }
  * ```
  * @module
  */
@@ -53,8 +54,9 @@ export interface ConsoleOptions {
  * ```ts
  * import { consoleReport } from "./console.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * consoleReport(report).split("\n").at(-1); // "12 passed, 0 failed, 1 skipped"
+ * function lastLine(report: RunReport): string | undefined {
+ *   return consoleReport(report).split("\n").at(-1); // e.g. "12 passed, 0 failed, 1 skipped"
+ * }
  * ```
  */
 export function consoleReport(raw: RunReport, opts: ConsoleOptions = {}): string {
@@ -183,12 +185,17 @@ export interface ProgressOptions {
  * ```ts
  * import { Progress } from "./console.ts";
  * import type { CaseResult } from "./report.ts";
- * declare const result: CaseResult;
+ * const result: CaseResult = {
+ *   id: "echo/tcp/1", family: "echo/tcp", requirement: "The message comes back byte-exact.",
+ *   level: "MUST", verdict: "PASS", message: "42 bytes echoed exactly",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
  * const lines: string[] = [];
  * const progress = new Progress({ total: 1, live: false, write: (t) => lines.push(t) });
  * progress.start("my-echo", "echo/tcp/1");
  * progress.result("my-echo", result);
- * progress.done(); // lines: ["[1/1] my-echo echo/tcp/1 PASS (12 ms)\n"]
+ * progress.done();
+ * console.log(lines); // ["[1/1] my-echo echo/tcp/1 PASS (12 ms)\n"]
  * ```
  */
 export class Progress {
@@ -232,7 +239,11 @@ export class Progress {
    * ```ts
    * import { Progress } from "./console.ts";
    * import type { CaseResult } from "./report.ts";
-   * declare const result: CaseResult;
+   * const result: CaseResult = {
+   *   id: "echo/tcp/1", family: "echo/tcp", requirement: "The message comes back byte-exact.",
+   *   level: "MUST", verdict: "PASS", message: "42 bytes echoed exactly",
+   *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+   * };
    * new Progress({ total: 1, live: false, write: () => {} }).result("my-echo", result);
    * ```
    */

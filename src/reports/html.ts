@@ -17,8 +17,9 @@
  * ```ts
  * import { htmlReport } from "./html.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * await Deno.writeTextFile("report.html", htmlReport(report));
+ * async function save(report: RunReport, dir: string): Promise<void> {
+ *   await Deno.writeTextFile(`${dir}/report.html`, htmlReport(report));
+ * }
  * ```
  * @module
  */
@@ -108,8 +109,9 @@ const LEGEND: [string, string, string][] = [
  * ```ts
  * import { htmlReport } from "./html.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * htmlReport(report).startsWith("<!doctype html>"); // true
+ * function isPage(report: RunReport): boolean {
+ *   return htmlReport(report).startsWith("<!doctype html>"); // true
+ * }
  * ```
  */
 export function htmlReport(report: RunReport): string {

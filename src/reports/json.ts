@@ -8,9 +8,9 @@
  * ```ts
  * import { jsonReport, parseJsonReport } from "./json.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * const text = jsonReport(report);
- * parseJsonReport(text, "report.json").targets.length === report.targets.length; // true
+ * function roundTrip(report: RunReport): RunReport {
+ *   return parseJsonReport(jsonReport(report), "report.json"); // the same targets and results
+ * }
  * ```
  * @module
  */
@@ -30,8 +30,9 @@ export const JSON_SCHEMA_PATH = "schemas/sockspec-report.schema.json";
  * ```ts
  * import { jsonReport } from "./json.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * JSON.parse(jsonReport(report)).summary.exitCode; // 0 or 1
+ * function exitCode(report: RunReport): 0 | 1 {
+ *   return JSON.parse(jsonReport(report)).summary.exitCode;
+ * }
  * ```
  */
 export function jsonReport(report: RunReport): string {
@@ -48,7 +49,8 @@ export class ReportFileError extends Error {
    * @example
    * ```ts
    * import { ReportFileError } from "./json.ts";
-   * throw new ReportFileError("a.json: not a sockspec JSON report (no formatVersion)");
+   * const err = new ReportFileError("a.json: not a sockspec JSON report (no formatVersion)");
+   * console.log(err.name); // "ReportFileError"
    * ```
    */
   constructor(message: string) {
@@ -65,7 +67,9 @@ export class ReportFileError extends Error {
  * @example
  * ```ts
  * import { parseJsonReport } from "./json.ts";
- * const report = parseJsonReport(await Deno.readTextFile("shard-1.json"), "shard-1.json");
+ * async function load(file: string) {
+ *   return parseJsonReport(await Deno.readTextFile(file), file); // names the file on errors
+ * }
  * ```
  */
 export function parseJsonReport(text: string, name: string): RunReport {

@@ -28,8 +28,9 @@
  * ```ts
  * import { junitReport } from "./junit.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * await Deno.writeTextFile("junit.xml", junitReport(report));
+ * async function save(report: RunReport, dir: string): Promise<void> {
+ *   await Deno.writeTextFile(`${dir}/junit.xml`, junitReport(report));
+ * }
  * ```
  * @module
  */
@@ -162,8 +163,9 @@ function testcase(target: TargetReport, r: CaseResult, strict: boolean, out: str
  * ```ts
  * import { junitReport } from "./junit.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * junitReport(report).startsWith('<?xml version="1.0" encoding="UTF-8"?>'); // true
+ * function isXml(report: RunReport): boolean {
+ *   return junitReport(report).startsWith('<?xml version="1.0" encoding="UTF-8"?>'); // true
+ * }
  * ```
  */
 export function junitReport(report: RunReport): string {

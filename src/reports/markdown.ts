@@ -10,9 +10,10 @@
  * ```ts
  * import { markdownReport } from "./markdown.ts";
  * import type { RunReport } from "./report.ts";
-import { escapeControls } from "./console.ts";
- * declare const report: RunReport;
- * await Deno.writeTextFile(Deno.env.get("GITHUB_STEP_SUMMARY") ?? "summary.md", markdownReport(report));
+ * async function summarizeStep(report: RunReport): Promise<void> {
+ *   const file = Deno.env.get("GITHUB_STEP_SUMMARY"); // set in a GitHub Actions step
+ *   if (file) await Deno.writeTextFile(file, markdownReport(report), { append: true });
+ * }
  * ```
  * @module
  */
@@ -67,8 +68,9 @@ function icon(s: ReturnType<typeof summarize>): string {
  * ```ts
  * import { markdownReport } from "./markdown.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * markdownReport(report).split("\n")[0]; // "## ✅ sockspec: 33 passed, 0 failed, 0 skipped"
+ * function heading(report: RunReport): string {
+ *   return markdownReport(report).split("\n")[0]; // "## ✅ sockspec: 33 passed, 0 failed, 0 skipped"
+ * }
  * ```
  */
 export function markdownReport(report: RunReport): string {

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
- * import { closingLine, summarize, type RunReport } from "@sockspec/sockspec/reports";
- * declare const report: RunReport;
- * console.log(closingLine(summarize(report))); // "95 passed, 0 failed, 0 skipped"
+ * import { closingLine, type RunReport, summarize } from "@sockspec/sockspec/reports";
+ * function lastLine(report: RunReport): string {
+ *   return closingLine(summarize(report)); // "95 passed, 0 failed, 0 skipped"
+ * }
  * ```
  * @module
  */

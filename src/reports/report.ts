@@ -7,10 +7,26 @@
  *
  * @example
  * ```ts
- * import { summarize, type RunReport } from "./report.ts";
- * declare const report: RunReport;
- * const { passed, failed, exitCode } = summarize(report);
- * console.log(`${passed} passed, ${failed} failed`);
+ * import { closingLine, type RunReport, summarize } from "./report.ts";
+ * const report: RunReport = {
+ *   formatVersion: 1,
+ *   tool: { name: "sockspec", version: "0.1.0" },
+ *   runtime: { deno: Deno.version.deno, os: Deno.build.os, arch: Deno.build.arch },
+ *   startedAt: new Date().toISOString(),
+ *   durationMs: 40,
+ *   strict: false,
+ *   interrupted: false,
+ *   targets: [{
+ *     name: "my-echo", kind: "stream-echo", source: "my-echo.json", durationMs: 40,
+ *     results: [{
+ *       id: "echo/tcp/1", family: "echo/tcp", requirement: "The message comes back byte-exact.",
+ *       level: "MUST", verdict: "PASS", message: "42 bytes echoed exactly",
+ *       observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 40,
+ *     }],
+ *   }],
+ * };
+ * const summary = summarize(report);
+ * console.log(closingLine(summary), summary.exitCode); // "1 passed, 0 failed, 0 skipped" 0
  * ```
  * @module
  */
@@ -186,9 +202,14 @@ export type Judgement = "pass" | "fail" | "unexpected-pass" | "expected" | "skip
  *
  * @example
  * ```ts
- * import { mismatch, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
+ * import { type CaseResult, mismatch } from "./report.ts";
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "SHOULD", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
  * mismatch({ ...result, verdict: "PASS", expected: "FAIL" }); // "expected FAIL, got PASS"
+ * mismatch({ ...result, expected: "FAIL" }); // undefined: it fits
  * ```
  */
 export function mismatch(result: CaseResult): string | undefined {
@@ -215,9 +236,15 @@ export function mismatch(result: CaseResult): string | undefined {
  *
  * @example
  * ```ts
- * import { judge, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * judge({ ...result, level: "SHOULD", verdict: "FAIL" }, false); // "warn"
+ * import { type CaseResult, judge } from "./report.ts";
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "SHOULD", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * judge(result, false); // "warn": a SHOULD failure
+ * judge(result, true); // "fail": under --strict
+ * judge({ ...result, level: "MUST" }, false); // "fail"
  * ```
  */
 export function judge(result: CaseResult, strict: boolean): Judgement {
@@ -239,9 +266,14 @@ export function judge(result: CaseResult, strict: boolean): Judgement {
  *
  * @example
  * ```ts
- * import { failsRun, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * failsRun(result, false);
+ * import { type CaseResult, failsRun } from "./report.ts";
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "SHOULD", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * failsRun(result, false); // false: a SHOULD failure only warns
+ * failsRun(result, true); // true
  * ```
  */
 export function failsRun(result: CaseResult, strict: boolean): boolean {
@@ -277,10 +309,11 @@ export interface Summary {
  *
  * @example
  * ```ts
- * import { summarize, type RunReport } from "./report.ts";
- * declare const report: RunReport;
- * summarize(report).exitCode;
- * summarize(report, report.targets[0]).passed; // one target only
+ * import { type RunReport, summarize } from "./report.ts";
+ * function exitCodes(report: RunReport): number[] {
+ *   const perTarget = report.targets.map((t) => summarize(report, t).exitCode); // one target only
+ *   return [summarize(report).exitCode, ...perTarget];
+ * }
  * ```
  */
 export function summarize(report: RunReport, only?: TargetReport): Summary {
@@ -322,9 +355,10 @@ export function summarize(report: RunReport, only?: TargetReport): Summary {
  *
  * @example
  * ```ts
- * import { closingLine, summarize, type RunReport } from "./report.ts";
- * declare const report: RunReport;
- * closingLine(summarize(report)); // "3 passed, 0 failed, 1 skipped"
+ * import { closingLine, type RunReport, summarize } from "./report.ts";
+ * function lastLine(report: RunReport): string {
+ *   return closingLine(summarize(report)); // e.g. "3 passed, 0 failed, 1 skipped"
+ * }
  * ```
  */
 export function closingLine(s: Summary): string {
@@ -352,9 +386,14 @@ export function closingLine(s: Summary): string {
  *
  * @example
  * ```ts
- * import { label, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * label({ ...result, verdict: "FAIL", expected: "FAIL" }, false); // "XFAIL"
+ * import { type CaseResult, label } from "./report.ts";
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "SHOULD", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * label(result, false); // "WARN"
+ * label({ ...result, expected: "FAIL" }, false); // "XFAIL"
  * ```
  */
 export function label(result: CaseResult, strict: boolean): string {
@@ -378,9 +417,14 @@ export function label(result: CaseResult, strict: boolean): string {
  *
  * @example
  * ```ts
- * import { expectationNote, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
+ * import { type CaseResult, expectationNote } from "./report.ts";
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "SHOULD", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
  * expectationNote({ ...result, verdict: "PASS", expected: "FAIL" }); // "UNEXPECTED: expected FAIL, got PASS"
+ * expectationNote(result); // "": no expectation
  * ```
  */
 export function expectationNote(result: CaseResult): string {
@@ -394,9 +438,11 @@ export function expectationNote(result: CaseResult): string {
  *
  * @example
  * ```ts
- * import { verdicts, type RunReport } from "./report.ts";
- * declare const report: RunReport;
- * verdicts(report); // ["reference-echo-tcp echo/tcp/1 PASS", ...]
+ * import { type RunReport, verdicts } from "./report.ts";
+ * function changed(before: RunReport, after: RunReport): string[] {
+ *   const old = new Set(verdicts(before)); // ["reference-echo-tcp echo/tcp/1 PASS", ...]
+ *   return verdicts(after).filter((line) => !old.has(line));
+ * }
  * ```
  */
 export function verdicts(report: RunReport): string[] {
@@ -410,9 +456,16 @@ export function verdicts(report: RunReport): string[] {
  *
  * @example
  * ```ts
- * import { evidenceLines, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * console.log(evidenceLines(result).join("\n")); // "sent: 42 bytes\n  hex: 5468...\n  repr: b'This...'"
+ * import { type CaseResult, evidenceLines } from "./report.ts";
+ * import { EvidenceRecorder } from "../case/evidence.ts";
+ * const evidence = new EvidenceRecorder();
+ * evidence.sent(new TextEncoder().encode("This is the message."));
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "SHOULD", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   observed: {}, evidence: evidence.toJSON(), durationMs: 12,
+ * };
+ * console.log(evidenceLines(result).join("\n")); // "sent: 20 bytes\n  hex: 5468...\n  repr: b'This...'"
  * ```
  */
 export function evidenceLines(result: CaseResult, tailLines = 20): string[] {
@@ -525,9 +578,10 @@ function shapeKey(e: WireEvent): string | undefined {
  *
  * @example
  * ```ts
- * import { timeline, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * timeline(result).map((r) => `${r.who} ${r.arrow} ${r.what}`);
+ * import { type CaseResult, timeline } from "./report.ts";
+ * function rows(result: CaseResult): string[] { // a result whose evidence has a wire log
+ *   return timeline(result).map((r) => `${r.who} ${r.arrow} ${r.what}`);
+ * }
  * ```
  */
 export function timeline(result: CaseResult): TimelineRow[] {
@@ -585,9 +639,10 @@ export function timeline(result: CaseResult): TimelineRow[] {
  *
  * @example
  * ```ts
- * import { timelineLines, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * console.log(timelineLines(result).join("\n"));
+ * import { type CaseResult, timelineLines } from "./report.ts";
+ * function printWire(result: CaseResult): void {
+ *   console.log(timelineLines(result).join("\n")); // nothing when there is no wire log
+ * }
  * ```
  */
 export function timelineLines(result: CaseResult, max = 60): string[] {
@@ -618,9 +673,14 @@ export function timelineLines(result: CaseResult, max = 60): string[] {
  *
  * @example
  * ```ts
- * import { explainLines, type CaseResult } from "./report.ts";
- * declare const result: CaseResult;
- * explainLines(result); // ["hint: read until the peer closes, not once", "re-run: deno task ..."]
+ * import { type CaseResult, explainLines } from "./report.ts";
+ * const result: CaseResult = {
+ *   id: "echo/tcp/3", family: "echo/tcp", requirement: "A long message comes back whole.",
+ *   level: "MUST", verdict: "FAIL", message: "echo ended after 32 of 42 bytes",
+ *   hint: "read until the peer closes, not once", rerun: "deno task check echo/tcp/3",
+ *   observed: {}, evidence: { bytes: [], timings: {}, notes: [] }, durationMs: 12,
+ * };
+ * explainLines(result); // ["hint: read until the peer closes, not once", "re-run: deno task check echo/tcp/3"]
  * ```
  */
 export function explainLines(result: CaseResult): string[] {
@@ -674,8 +734,9 @@ export function messageFaults(message: string): string[] {
  * ```ts
  * import { byWhom } from "./report.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * `the run was interrupted${byWhom(report)}`;
+ * function interruptedLine(report: RunReport): string {
+ *   return `the run was interrupted${byWhom(report)}`; // "… by SIGTERM"
+ * }
  * ```
  */
 export function byWhom(report: RunReport): string {
@@ -691,8 +752,9 @@ export function byWhom(report: RunReport): string {
  * ```ts
  * import { leftProcessTargets } from "./report.ts";
  * import type { RunReport } from "./report.ts";
- * declare const report: RunReport;
- * leftProcessTargets(report); // [{ name: "my-daemon", processes: 3, cases: 3 }]
+ * function summaryOfLeftovers(report: RunReport) {
+ *   return leftProcessTargets(report); // [{ name: "my-daemon", processes: 3, cases: 3 }]
+ * }
  * ```
  */
 export function leftProcessTargets(

@@ -15,7 +15,12 @@
  * @example
  * ```ts
  * import { runDgramClient } from "./client.ts";
- * const code = await runDgramClient({ to: { transport: "udp", hostname: "127.0.0.1", port: 10000 } });
+ * import { serveDgram } from "./server.ts";
+ * const server = await serveDgram({ listen: { transport: "udp", hostname: "127.0.0.1", port: 0 } });
+ * const { port } = server.addr as Deno.NetAddr;
+ * const code = await runDgramClient({ to: { transport: "udp", hostname: "127.0.0.1", port } });
+ * console.log(code); // 0, after the tutorial's client transcript
+ * await server.close();
  * ```
  * @module
  */
@@ -68,11 +73,16 @@ async function resolveUdp(
  * @example
  * ```ts
  * import { runDgramClient } from "./client.ts";
+ * import { serveDgram } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await serveDgram({ listen: { transport: "unixgram", path: `${dir}/s` } });
  * await runDgramClient({
- *   to: { transport: "unixgram", path: "/tmp/sockspec-example.sock" },
+ *   to: { transport: "unixgram", path: `${dir}/s` }, // the client binds a path of its own
  *   message: new TextEncoder().encode("ping"),
  *   timeoutMs: 1000,
- * });
+ * }); // 0
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runDgramClient(opts: DgramClientOptions): Promise<number> {

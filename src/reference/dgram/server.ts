@@ -116,7 +116,8 @@ export class UnixDatagramError extends Error {
    * @example
    * ```ts
    * import { UnixDatagramError } from "./server.ts";
-   * throw new UnixDatagramError("/tmp/s", "a live socket is bound there");
+   * const err = new UnixDatagramError("/tmp/s", "a live socket is bound there");
+   * console.log(err.message); // names the path
    * ```
    */
   constructor(readonly path: string, detail: string) {
@@ -243,12 +244,14 @@ function bindFresh(
  * @example
  * ```ts
  * import { serveDgram } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
  * const server = await serveDgram({
- *   listen: { transport: "unixgram", path: "/tmp/sockspec-example.sock" },
+ *   listen: { transport: "unixgram", path: `${dir}/s` },
  *   buffer: 4096,
  *   transcript: true,
  * });
- * await server.close();
+ * await server.close(); // removes its socket node
+ * await Deno.remove(dir);
  * ```
  */
 export async function serveDgram(opts: DgramServerOptions): Promise<DgramServer> {

@@ -7,8 +7,13 @@
  * @example
  * ```ts
  * import { runEchoClient } from "./client.ts";
- * const code = await runEchoClient({ connectTo: { transport: "unix", path: "./uds_socket" } });
- * console.log(code); // 1 when nothing listens there, after printing [Errno 2] No such file or directory
+ * import { serveEcho } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await serveEcho({ listen: { transport: "unix", path: `${dir}/uds_socket` } });
+ * const code = await runEchoClient({ connectTo: { transport: "unix", path: `${dir}/uds_socket` } });
+ * console.log(code); // 0, after the tutorial's client transcript
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -38,7 +43,13 @@ export interface EchoClientOptions {
  * @example
  * ```ts
  * import { runEchoClient } from "./client.ts";
- * await runEchoClient({ connectTo: { transport: "tcp", hostname: "localhost", port: 10000 } });
+ * import { serveEcho } from "./server.ts";
+ * const server = await serveEcho({ listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 } });
+ * const { port } = server.addr as Deno.NetAddr;
+ * const lines: string[] = [];
+ * await runEchoClient({ connectTo: { transport: "tcp", hostname: "127.0.0.1", port }, print: (l) => lines.push(l) }); // 0
+ * console.log(lines.at(-1)); // "closing socket"
+ * await server.close();
  * ```
  */
 export async function runEchoClient(opts: EchoClientOptions): Promise<number> {

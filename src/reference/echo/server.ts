@@ -79,8 +79,10 @@ const UNIX_READ_MAX = 64 << 10;
  * @example
  * ```ts
  * import { serveEcho } from "./server.ts";
- * const server = await serveEcho({ listen: { transport: "unix", path: "/tmp/uds_socket" }, transcript: true });
- * await server.close();
+ * const dir = await Deno.makeTempDir();
+ * const server = await serveEcho({ listen: { transport: "unix", path: `${dir}/uds_socket` }, transcript: true });
+ * await server.close(); // removes its socket node
+ * await Deno.remove(dir);
  * ```
  */
 export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {

@@ -88,7 +88,8 @@ export interface MulticastReceiver {
  * @example
  * ```ts
  * import { serveMulticast } from "./multicast.ts";
- * const receiver = await serveMulticast({ group: "224.3.29.71", port: 10000 });
+ * const receiver = await serveMulticast({ group: "224.3.29.71", port: 0 }); // 0: a free port
+ * console.log(receiver.addr.port > 0); // true
  * await receiver.close();
  * ```
  */
@@ -175,7 +176,10 @@ export interface MulticastSenderOptions {
  * @example
  * ```ts
  * import { runMulticastSender } from "./multicast.ts";
- * const code = await runMulticastSender({ group: "224.3.29.71", port: 10000 });
+ * // Sends onto the local segment (TTL 1): run it where that is wanted, e.g. in a namespace.
+ * function askGroup(port: number): Promise<number> {
+ *   return runMulticastSender({ group: "224.3.29.71", port, ttl: 1, timeoutMs: 200 });
+ * }
  * ```
  */
 export function runMulticastSender(opts: MulticastSenderOptions = {}): Promise<number> {

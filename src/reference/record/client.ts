@@ -17,7 +17,13 @@
  * @example
  * ```ts
  * import { runRecordClient } from "./client.ts";
- * const code = await runRecordClient({ connectTo: { transport: "unix", path: "./uds_socket" } });
+ * import { serveRecords } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await serveRecords({ listen: { transport: "unix", path: `${dir}/uds_socket` } });
+ * const code = await runRecordClient({ connectTo: { transport: "unix", path: `${dir}/uds_socket` } });
+ * console.log(code); // 0, after the transcript above
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -52,8 +58,9 @@ export interface RecordClientOptions {
  * @example
  * ```ts
  * import { readLine } from "./client.ts";
- * declare const conn: Deno.Conn;
- * const reply = await readLine(conn, 2000);
+ * async function readReply(conn: Deno.Conn): Promise<string | null> {
+ *   return await readLine(conn, 2000); // the server's JSON line, without its "\n"
+ * }
  * ```
  */
 export async function readLine(
@@ -83,7 +90,11 @@ export async function readLine(
  * @example
  * ```ts
  * import { runRecordClient } from "./client.ts";
- * await runRecordClient({ connectTo: { transport: "tcp", hostname: "localhost", port: 10000 } });
+ * import { serveRecords } from "./server.ts";
+ * const server = await serveRecords({ listen: { transport: "tcp", hostname: "127.0.0.1", port: 0 }, reply: true });
+ * const { port } = server.addr as Deno.NetAddr;
+ * await runRecordClient({ connectTo: { transport: "tcp", hostname: "127.0.0.1", port }, reply: true }); // 0
+ * await server.close();
  * ```
  */
 export async function runRecordClient(opts: RecordClientOptions): Promise<number> {

@@ -98,11 +98,13 @@ const EXCESS_LIMIT = 1 << 20;
  * @example
  * ```ts
  * import { serveRecords } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
  * const server = await serveRecords({
- *   listen: { transport: "unix", path: "/tmp/sockspec-record.sock" },
+ *   listen: { transport: "unix", path: `${dir}/record.sock` },
  *   format: "!I 2s f",
  * });
  * await server.close();
+ * await Deno.remove(dir);
  * ```
  */
 export async function serveRecords(opts: RecordServerOptions): Promise<RecordServer> {

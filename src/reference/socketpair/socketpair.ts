@@ -196,7 +196,7 @@ async function runParent(args: SocketpairArgs): Promise<number> {
  * @example
  * ```ts
  * import { main } from "./socketpair.ts";
- * Deno.exitCode = await main(Deno.args);
+ * if (import.meta.main) Deno.exitCode = await main(Deno.args);
  * ```
  */
 export async function main(argv: string[]): Promise<number> {

@@ -8,10 +8,15 @@
  * ```ts
  * import { writeAll } from "../../net/sockets.ts";
  * import { talkOver } from "./client.ts";
- * const code = await talkOver({ transport: "unix", path: "./uds_socket" }, 5000, console.log, async (conn) => {
+ * const dir = await Deno.makeTempDir();
+ * const listener = Deno.listen({ transport: "unix", path: `${dir}/uds_socket` });
+ * const code = await talkOver({ transport: "unix", path: `${dir}/uds_socket` }, 5000, console.log, async (conn) => {
  *   await writeAll(conn, new TextEncoder().encode("hello"), 5000);
  *   return 0;
  * });
+ * console.log(code); // 0, after "closing socket"
+ * listener.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -28,9 +33,10 @@ import { closeQuietly, connect, type StreamAddress } from "../../net/sockets.ts"
  *
  * @example
  * ```ts
+ * import { freePort } from "../../net/sockets.ts";
  * import { talkOver } from "./client.ts";
- * const to = { transport: "tcp" as const, hostname: "localhost", port: 10000 };
- * await talkOver(to, 5000, console.log, () => Promise.resolve(0)); // 0, or 1 after [Errno 111] Connection refused
+ * const to = { transport: "tcp" as const, hostname: "127.0.0.1", port: freePort() }; // nothing listens
+ * await talkOver(to, 5000, console.log, () => Promise.resolve(0)); // 1, after [Errno 111] Connection refused
  * ```
  */
 export async function talkOver(

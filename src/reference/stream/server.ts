@@ -80,8 +80,9 @@ export type ConnectionHandler = (conn: Deno.Conn, server: StreamServer) => Promi
  * @example
  * ```ts
  * import { peerName } from "./server.ts";
- * declare const conn: Deno.Conn;
- * console.log(`connection from ${peerName(conn)}`);
+ * function greet(conn: Deno.Conn): string {
+ *   return `connection from ${peerName(conn)}`; // "connection from ('127.0.0.1', 50412)"
+ * }
  * ```
  */
 export function peerName(conn: Deno.Conn): string {
@@ -120,11 +121,13 @@ export function startupLine(listen: StreamAddress, bound: Deno.Addr): string {
  * @example
  * ```ts
  * import { serveStream } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
  * const server = await serveStream(
- *   { listen: { transport: "unix", path: "/tmp/sockspec-example.sock" }, label: "example" },
+ *   { listen: { transport: "unix", path: `${dir}/example.sock` }, label: "example" },
  *   async (conn) => void (await conn.read(new Uint8Array(16))),
  * );
  * await server.close();
+ * await Deno.remove(dir);
  * ```
  */
 export async function serveStream(

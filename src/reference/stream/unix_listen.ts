@@ -54,7 +54,8 @@ export class UnixListenError extends Error {
    * @example
    * ```ts
    * import { UnixListenError } from "./unix_listen.ts";
-   * throw new UnixListenError("/tmp/uds_socket", "a live server is listening there");
+   * const err = new UnixListenError("/tmp/uds_socket", "a live server is listening there");
+   * console.log(err.message); // names the path
    * ```
    */
   constructor(readonly path: string, detail: string) {
@@ -201,9 +202,14 @@ export function nodeId(path: string): NodeId | undefined {
  * @example
  * ```ts
  * import { listenUnix } from "./unix_listen.ts";
- * const server = await listenUnix("/tmp/sockspec-example.sock");
+ * const dir = await Deno.makeTempDir();
+ * const server = await listenUnix(`${dir}/sock`);
+ * const client = await Deno.connect({ transport: "unix", path: `${dir}/sock` });
  * const conn = await server.listener.accept();
+ * conn.close();
+ * client.close();
  * server.close();
+ * await Deno.remove(dir);
  * ```
  */
 export async function listenUnix(
@@ -489,7 +495,9 @@ function bindFailure(path: string, err: unknown): string {
  * @example
  * ```ts
  * import { clearStale } from "./unix_listen.ts";
- * await clearStale("/tmp/sockspec-example.sock");
+ * const dir = await Deno.makeTempDir();
+ * await clearStale(`${dir}/sock`); // nothing there: fine
+ * await Deno.remove(dir);
  * ```
  */
 export async function clearStale(path: string): Promise<void> {
