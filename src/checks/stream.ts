@@ -32,6 +32,7 @@ import {
   TimeoutError,
   writeAll,
 } from "../net/sockets.ts";
+import { waitUntil } from "./wait.ts";
 
 /** The stream transports. */
 export type StreamTransport = "tcp" | "unix";
@@ -168,7 +169,9 @@ export function whatWasSeen(err: unknown, expected?: Uint8Array): string {
   if (err instanceof TimeoutError) {
     const { partial } = err;
     if (expected && partial.length < expected.length) {
-      const came = partial.length === 0 ? "nothing came back" : `${partial.length} came back, then nothing`;
+      const came = partial.length === 0
+        ? "nothing came back"
+        : `${partial.length} came back, then nothing`;
       const tail = equalBytes(partial, expected.subarray(0, partial.length))
         ? missing(expected, partial.length)
         : difference(expected.subarray(0, partial.length), partial);
@@ -244,6 +247,8 @@ export interface EchoOptions {
   who?: string;
   /** Read at most this many bytes at a time (like `recv(16)`); default: all at once. */
   readSize?: number;
+  /** Ends a failure message: what happened before ("after the 1st client left"). */
+  context?: string;
 }
 
 /**
@@ -269,11 +274,45 @@ export async function expectEcho(
   opts: EchoOptions = {},
 ): Promise<Deno.Conn> {
   const who = opts.who ?? "the client";
-  const conn = await step(`${who}'s connect`, server, () => ctx.connect(server.address(t)));
+  const conn = await step(
+    `${who}'s connect`,
+    server,
+    () => ctx.connect(server.address(t)),
+    undefined,
+    opts.context,
+  );
+  await expectEchoOn(ctx, server, conn, data, opts);
+  return conn;
+}
+
+/**
+ * {@linkcode expectEcho} on a connection that is already open.
+ *
+ * @example
+ * ```ts
+ * import { expectEchoOn } from "./stream.ts";
+ * import type { CaseContext } from "../case/case.ts";
+ * import type { Instance } from "../harness/target.ts";
+ * declare const ctx: CaseContext;
+ * declare const server: Instance;
+ * declare const conn: Deno.Conn;
+ * await expectEchoOn(ctx, server, conn, new Uint8Array([1, 2, 3]), { who: "the 1st client" });
+ * ```
+ */
+export async function expectEchoOn(
+  ctx: CaseContext,
+  server: Instance,
+  conn: Deno.Conn,
+  data: Uint8Array,
+  opts: EchoOptions = {},
+): Promise<void> {
+  const who = opts.who ?? "the client";
   await step(
     `${who}: sending ${bytesCount(data.length)}`,
     server,
     () => writeAll(conn, ctx.evidence.sent(data), ctx.timeoutMs),
+    undefined,
+    opts.context,
   );
   const got = await step(
     `${who}: reading ${bytesCount(data.length)}${
@@ -282,9 +321,11 @@ export async function expectEcho(
     server,
     () => readEcho(ctx, conn, data.length, opts.readSize),
     data,
+    opts.context,
   );
-  if (!equalBytes(data, got)) throw new Failure(`${who}: the echo differs: ${difference(data, got)}`);
-  return conn;
+  if (!equalBytes(data, got)) {
+    throw new Failure(`${who}: the echo differs: ${difference(data, got)}`);
+  }
 }
 
 /** Reads `n` bytes, at most `readSize` at a time; records what came (partial too). */
@@ -351,9 +392,9 @@ export async function expectEchoThenEof(
     if (err instanceof TimeoutError) {
       ctx.evidence.received(err.partial);
       throw new Failure(
-        `after shutdown(SHUT_WR): no end of stream within ${ctx.timeoutMs} ms; ${
-          err.partial.length
-        } of ${bytesCount(sent.length)} had come back; ${serverState(server)}`,
+        `after shutdown(SHUT_WR): no end of stream within ${ctx.timeoutMs} ms; ${err.partial.length} of ${
+          bytesCount(sent.length)
+        } had come back; ${serverState(server)}`,
       );
     }
     return step("after shutdown(SHUT_WR), reading the echo", server, () => Promise.reject(err));
@@ -391,4 +432,196 @@ export async function expectStillServing(
     throw new Failure(`after ${after}, ${serverState(server)}`);
   }
   return await expectEcho(ctx, server, t, message, { who: `after ${after}, ${who}` });
+}
+
+/**
+ * The bounds of {@linkcode expectDuplexEcho}: it writes in random sizes while it reads,
+ * and every {@linkcode DUPLEX.pauseEvery} bytes read it stops reading until the writer has
+ * made no progress for {@linkcode DUPLEX.stallMs} (every buffer on the path is full in
+ * both directions) or {@linkcode DUPLEX.maxPauseMs} pass. It writes at least `minBytes`,
+ * then goes on until `budgetMs` have passed or `maxBytes` are written. A relay that wedges
+ * when both directions are full (a pipe it writes and reads itself) stops for good.
+ */
+export const DUPLEX = {
+  minBytes: 1 << 20,
+  maxBytes: 16 << 20,
+  budgetMs: 1000,
+  pauseEvery: 1 << 20,
+  stallMs: 30,
+  maxPauseMs: 200,
+} as const;
+
+/** What {@linkcode expectDuplexEcho} moved. */
+export interface DuplexResult {
+  bytes: number;
+  ms: number;
+  pauses: number;
+}
+
+/**
+ * Streams random bytes through `server` with both directions saturated (see
+ * {@linkcode DUPLEX}) and checks every byte of the echo. Fails with `the echo stalled for N
+ * ms: sent S bytes, received R`, or where the echo first differs.
+ *
+ * @example
+ * ```ts
+ * import { expectDuplexEcho } from "./stream.ts";
+ * import type { CaseContext } from "../case/case.ts";
+ * import type { Instance } from "../harness/target.ts";
+ * declare const ctx: CaseContext;
+ * declare const server: Instance;
+ * const { bytes, ms } = await expectDuplexEcho(ctx, server, "tcp");
+ * ```
+ */
+export async function expectDuplexEcho(
+  ctx: CaseContext,
+  server: Instance,
+  t: StreamTransport,
+): Promise<DuplexResult> {
+  const conn = await step("the client's connect", server, () => ctx.connect(server.address(t)));
+  const block = ctx.random.bytes(1 << 20);
+  const sizes = () => 1024 + ctx.random.int(64 * 1024 - 1024);
+  const t0 = performance.now();
+  let sent = 0, received = 0, pauses = 0, lastWrite = t0, writerDone = false;
+  const writer = (async () => {
+    while (
+      sent < DUPLEX.maxBytes && (sent < DUPLEX.minBytes || performance.now() - t0 < DUPLEX.budgetMs)
+    ) {
+      const at = sent % block.length;
+      const chunk = block.subarray(at, Math.min(at + sizes(), block.length));
+      await writeAll(conn, chunk, ctx.timeoutMs);
+      sent += chunk.length;
+      lastWrite = performance.now();
+    }
+  })();
+  writer.then(() => (writerDone = true), () => {});
+  const stalled = () =>
+    `the echo stalled for ${ctx.timeoutMs} ms: sent ${sent} bytes, received ${received}${
+      server.running ? "" : `; ${serverState(server)}`
+    }`;
+  let nextPause = DUPLEX.pauseEvery;
+  while (!(writerDone && received >= sent)) {
+    let part: Uint8Array | null;
+    try {
+      part = await readSome(conn, ctx.timeoutMs);
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new Failure(stalled());
+      return step("streaming the echo", server, () => Promise.reject(err));
+    }
+    if (part === null) {
+      throw new Failure(
+        `the server closed the connection after echoing ${received} of ${sent} bytes`,
+      );
+    }
+    for (let i = 0; i < part.length; i++) {
+      if (part[i] !== block[(received + i) % block.length]) {
+        const at = received + i;
+        const want = block.subarray(at % block.length, (at % block.length) + 16);
+        throw new Failure(
+          `the echo differs: ${difference(want, part.subarray(i, i + 16))} (stream byte ${at})`,
+        );
+      }
+    }
+    received += part.length;
+    if (received >= nextPause && !writerDone) {
+      nextPause += DUPLEX.pauseEvery;
+      pauses++;
+      await waitUntil(() => writerDone || performance.now() - lastWrite > DUPLEX.stallMs, {
+        timeoutMs: DUPLEX.maxPauseMs,
+        intervalMs: 5,
+        signal: ctx.signal,
+      });
+    }
+  }
+  await writer;
+  ctx.evidence.note(`streamed ${received} bytes both ways with ${pauses} reader pauses`);
+  return { bytes: received, ms: performance.now() - t0, pauses };
+}
+
+/**
+ * Reads on `conn` (whose client sent `own`) until `own` has come back whole, the peer
+ * closes, or nothing arrives for `quietMs`; fails when anything else came: `the second
+ * client received N bytes sent by the first` when they are a run of `earlier`'s bytes.
+ *
+ * @example
+ * ```ts
+ * import { expectOwnBytesOnly } from "./stream.ts";
+ * import type { CaseContext } from "../case/case.ts";
+ * import type { Instance } from "../harness/target.ts";
+ * declare const ctx: CaseContext;
+ * declare const server: Instance;
+ * declare const conn: Deno.Conn;
+ * await expectOwnBytesOnly(ctx, server, conn, new Uint8Array(27), new Uint8Array(1 << 20));
+ * ```
+ */
+export async function expectOwnBytesOnly(
+  ctx: CaseContext,
+  server: Instance,
+  conn: Deno.Conn,
+  own: Uint8Array,
+  earlier: Uint8Array,
+): Promise<void> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const cap = earlier.length + own.length + 65536;
+  for (;;) {
+    const got = concat(parts);
+    const at = indexOf(got, own);
+    if (at >= 0 || total > cap) break;
+    let part: Uint8Array | null;
+    try {
+      part = await readSome(
+        conn,
+        total >= own.length ? Math.min(ctx.timeoutMs, 300) : ctx.timeoutMs,
+      );
+    } catch (err) {
+      if (err instanceof TimeoutError && total > 0) break;
+      if (err instanceof TimeoutError) {
+        throw new Failure(
+          `the second client: reading its ${
+            bytesCount(own.length)
+          }: nothing came back for ${ctx.timeoutMs} ms; ${serverState(server)}`,
+        );
+      }
+      return step("the second client: reading its echo", server, () => Promise.reject(err));
+    }
+    if (part === null) break;
+    parts.push(part.slice());
+    total += part.length;
+  }
+  const got = ctx.evidence.bytes("received by the second client", concat(parts));
+  if (equalBytes(got, own)) return;
+  const at = indexOf(got, own);
+  const foreign = at >= 0
+    ? concat([got.subarray(0, at), got.subarray(at + own.length)])
+    : got.length > own.length
+    ? got.subarray(0, got.length - own.length)
+    : got;
+  const from = foreign.length > 0 ? indexOf(earlier, foreign.subarray(0, 32)) : -1;
+  if (from >= 0) {
+    throw new Failure(
+      `the second client received ${
+        bytesCount(foreign.length)
+      } sent by the first (from its byte ${from}: ${bytesRepr(foreign.subarray(0, 16))}…)${
+        at >= 0 ? ` besides its own ${bytesCount(own.length)}` : ""
+      }`,
+    );
+  }
+  throw new Failure(`the second client's echo: ${difference(own, got)}`);
+}
+
+/** The first index of `needle` in `hay`, or -1. */
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  if (needle.length === 0) return 0;
+  const first = needle[0];
+  for (
+    let i = hay.indexOf(first);
+    i >= 0 && i <= hay.length - needle.length;
+    i = hay.indexOf(first, i + 1)
+  ) {
+    let j = 1;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
 }
