@@ -29,13 +29,15 @@ import {
   type Case,
   type CaseContext,
   fail,
-  Failure,
+  inFamily,
   type Observed,
   type Outcome,
   pass,
   Skip,
   TargetError,
 } from "../../src/case/case.ts";
+import { step } from "../../src/checks/stream.ts";
+import { waitUntil } from "../../src/checks/wait.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 import { toHex } from "../../src/python/repr.ts";
 import {
@@ -193,13 +195,10 @@ async function exchange(
     }
   }
   if (plan.transcript) {
-    const deadline = Date.now() + ctx.timeoutMs;
-    while (
-      countLines(server.stdout.text(), "unpacked: ") <= unpackedBefore &&
-      server.running && Date.now() < deadline
-    ) {
-      await sleep(10);
-    }
+    await waitUntil(
+      () => countLines(server.stdout.text(), "unpacked: ") > unpackedBefore || !server.running,
+      { timeoutMs: ctx.timeoutMs, signal: ctx.signal },
+    );
     if (!server.running) await outputRead(server);
     seen.exited = !server.running;
     const out = server.stdout.text();
@@ -339,10 +338,12 @@ function via(plan: Plan): string {
 export function recordCases(t: "tcp" | "unix"): Case[] {
   const base = { kind: "record" as const, transport: t };
   const id = (n: number) => `record/${t}/${n}`;
-  return [
+  const title = `Packed binary records over ${t === "tcp" ? "TCP" : "a Unix domain socket"}`;
+  return inFamily(title, [
     {
       ...base,
       id: id(1),
+      hint: "unpack with the format both sides agree on, byte order included",
       level: "MUST",
       requirement:
         "A record sent in one write is decoded to the tutorial's values: (1, b'ab', 2.700000047683716) for `I 2s f`.",
@@ -370,6 +371,7 @@ export function recordCases(t: "tcp" | "unix"): Case[] {
     {
       ...base,
       id: id(2),
+      hint: "read until the whole record has arrived (loop on recv), not once",
       level: "MUST",
       requirement:
         "A record split across writes with a pause between them is decoded (a server that reads once fails this).",
@@ -396,6 +398,7 @@ export function recordCases(t: "tcp" | "unix"): Case[] {
     {
       ...base,
       id: id(3),
+      hint: "handle a short record (catch struct.error) and go back to accept()",
       level: "MUST",
       requirement:
         "After a short record (the client closes after part of it), the server serves the next client.",
@@ -423,17 +426,11 @@ export function recordCases(t: "tcp" | "unix"): Case[] {
           );
         }
         closeQuietly(first);
-        let seen: Seen;
-        try {
-          seen = await exchange(ctx, server, t, plan, [plan.record]);
-        } catch (err) {
-          if (err instanceof Failure || err instanceof TargetError) throw err;
-          throw new Failure(
-            `after ${what}, the next client could not connect: ${errnoLine(err)}${await context(
-              server,
-            )}`,
-          );
-        }
+        const seen = await step(
+          `after ${what}, the next client's connect`,
+          server,
+          () => exchange(ctx, server, t, plan, [plan.record]),
+        );
         finish(ctx, plan, server);
         const why = problems(plan, seen, ctx.timeoutMs, true);
         if (why.length > 0) {
@@ -452,6 +449,7 @@ export function recordCases(t: "tcp" | "unix"): Case[] {
     {
       ...base,
       id: id(4),
+      hint: "print the record as the tutorial does: received {binascii.hexlify(data)}",
       level: "MUST",
       requirement:
         "The transcript shows the record hexlified as sent: `received b'0100000061620000cdcc2c40'` for `I 2s f`.",
@@ -487,6 +485,8 @@ export function recordCases(t: "tcp" | "unix"): Case[] {
     {
       ...base,
       id: id(5),
+      hint:
+        "declare the byte order in the format ('<', '>' or '!') rather than relying on the host's",
       level: "INFO",
       requirement:
         "The byte order the target uses: which of the record and its byte-swapped twin it decodes to the tutorial's values.",
@@ -521,7 +521,7 @@ export function recordCases(t: "tcp" | "unix"): Case[] {
         );
       },
     },
-  ];
+  ]);
 }
 
 /** Every record case, TCP then UDS. */
