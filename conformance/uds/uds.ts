@@ -26,10 +26,13 @@ import {
   type Case,
   type CaseContext,
   Failure,
+  inFamily,
   type Observed,
   pass,
   TargetError,
 } from "../../src/case/case.ts";
+import { howItEnded } from "../../src/checks/stream.ts";
+import { waitUntil } from "../../src/checks/wait.ts";
 import { errnoCode, errnoLine } from "../../src/python/errno.ts";
 import { commandExists } from "../../src/harness/manifest.ts";
 import { currentUid } from "../../src/net/proc.ts";
@@ -42,7 +45,6 @@ import {
   equalBytes,
   readExactly,
   readSome,
-  sleep,
   TimeoutError,
   writeAll,
 } from "../../src/net/sockets.ts";
@@ -96,21 +98,6 @@ async function caseDir(ctx: CaseContext, name: string): Promise<string> {
   return dir;
 }
 
-/** The last line the target printed (stderr first), for messages; at most 200 characters. */
-function lastWords(instance: Instance): string {
-  for (const text of [instance.stderr.tail(4096), instance.stdout.tail(4096)]) {
-    const line = text.split("\n").map((l) => l.trim()).filter(Boolean).at(-1);
-    if (line) return line.length > 200 ? `${line.slice(0, 200)}...` : line;
-  }
-  return "";
-}
-
-/** `exited with code 1: "its last line"`. */
-function howItEnded(instance: Instance): string {
-  const words = lastWords(instance);
-  return `${instance.describe().replace(/^pid \d+, /, "")}${words ? `: "${words}"` : ""}`;
-}
-
 /** True when a stream connect to `path` succeeds within `ms`. */
 async function accepts(path: string, ms: number): Promise<boolean> {
   try {
@@ -130,20 +117,22 @@ async function waitServing(
   instance: Instance,
   path: string,
   ms: number,
+  signal?: AbortSignal,
 ): Promise<"serving" | "exited" | "timeout"> {
-  const deadline = Date.now() + ms;
   let lastProbe = 0;
-  while (Date.now() < deadline) {
-    if (!instance.running) return "exited";
-    if (lstat(path)?.isSocket) {
-      if (unixListening(path)) return "serving";
-      if (Date.now() - lastProbe >= 100) {
-        lastProbe = Date.now();
-        if (await accepts(path, 500)) return "serving";
+  let state: "serving" | "exited" | undefined;
+  await waitUntil(async () => {
+    if (!instance.running) state = "exited";
+    else if (lstat(path)?.isSocket) {
+      if (unixListening(path)) state = "serving";
+      else if (performance.now() - lastProbe >= 100) {
+        lastProbe = performance.now();
+        if (await accepts(path, 500)) state = "serving";
       }
     }
-    await sleep(20);
-  }
+    return state !== undefined;
+  }, { timeoutMs: ms, intervalMs: 20, signal });
+  if (state) return state;
   return instance.running ? "timeout" : "exited";
 }
 
@@ -256,20 +245,20 @@ async function startAgainst(
   intact: () => boolean,
 ): Promise<{ instance: Instance; outcome: "exited" | "touched" | "running" }> {
   const instance = await ctx.start({ path, wait: false });
-  const deadline = Date.now() + ctx.target.ready.timeoutMs;
-  while (Date.now() < deadline) {
-    if (!sameNode(lstat(path), before) || !intact()) return { instance, outcome: "touched" };
-    if (!instance.running) break;
-    await sleep(10);
-  }
+  const touched = () => !sameNode(lstat(path), before) || !intact();
+  await waitUntil(() => touched() || !instance.running, {
+    timeoutMs: ctx.target.ready.timeoutMs,
+    signal: ctx.signal,
+  });
+  if (touched()) return { instance, outcome: "touched" };
   await instance.waitExit(50);
   if (!sameNode(lstat(path), before) || !intact()) return { instance, outcome: "touched" };
   return { instance, outcome: instance.running ? "running" : "exited" };
 }
 
 /** After the path was touched: waits briefly (bounded) for what the target puts there. */
-async function settledNode(path: string): Promise<Deno.FileInfo | undefined> {
-  for (let i = 0; i < 20 && !lstat(path); i++) await sleep(10);
+async function settledNode(path: string, signal: AbortSignal): Promise<Deno.FileInfo | undefined> {
+  await waitUntil(() => lstat(path) !== undefined, { timeoutMs: 200, signal });
   return lstat(path);
 }
 
@@ -303,17 +292,10 @@ interface Probe {
   who: string;
 }
 
-const PY_CLIENT = `import socket, sys
-sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-sock.settimeout(float(sys.argv[2]))
-try:
-    sock.connect(sys.argv[1])
-except OSError as msg:
-    print(msg)
-    sys.exit(1)
-print('connected')
-sock.close()
-`;
+/** The probe client (`fixtures/python/uds_probe_client.py`), passed with `-c` so that the
+ * probe user needs no read access to the repo. */
+const PY_CLIENT_PATH = new URL("../../fixtures/python/uds_probe_client.py", import.meta.url);
+let pyClient: string | undefined;
 
 /** The reference client's argv for `path` (run through the Deno running sockspec). */
 function referenceClient(path: string, timeoutMs: number): string[] {
@@ -389,7 +371,13 @@ async function probe(ctx: CaseContext, path: string): Promise<Probe> {
   const root = currentUid() === 0;
   const python = root ? await python3ForProbe() : undefined;
   const argv = python
-    ? [python, "-c", PY_CLIENT, path, String(Math.max(1, Math.round(ctx.timeoutMs / 1000)))]
+    ? [
+      python,
+      "-c",
+      pyClient ??= Deno.readTextFileSync(PY_CLIENT_PATH),
+      path,
+      String(Math.max(1, Math.round(ctx.timeoutMs / 1000))),
+    ]
     : referenceClient(path, ctx.timeoutMs);
   const who = root
     ? `uid ${PROBE_UID} (${python ? "python3 client" : "sockspec client echo"})`
@@ -485,316 +473,327 @@ function classifyLongPath(
  * ```
  */
 export const udsLifecycleCases: Case[] = [
-  {
-    ...base,
-    id: "uds/lifecycle/1",
-    level: "MUST",
-    requirement:
-      "The server creates a socket node at the path it is given, and clients connect through it.",
-    needs: { launch: true },
-    async run(ctx) {
-      const instance = await ctx.start({ wait: false });
-      const path = instance.path!;
-      const state = await waitServing(instance, path, ctx.target.ready.timeoutMs);
-      if (state === "serving") {
-        const info = lstat(path)!;
-        return pass(`${path} is a listening socket node (mode ${octal(info.mode!)})`, {
-          mode: octal(info.mode!),
-        });
-      }
-      const dir = path.slice(0, path.lastIndexOf("/"));
-      const entries = [...Deno.readDirSync(dir)].map((e) =>
-        `${e.name} (${kindOf(lstat(`${dir}/${e.name}`)).replace(/ \(.*/, "")})`
-      );
-      const found = `; at the path: ${kindOf(lstat(path))}; in ${dir}: ${
-        entries.join(", ") || "nothing"
-      }`;
-      if (state === "exited") {
-        throw new Failure(
-          `the target ${howItEnded(instance)} without serving at ${path}${found}`,
+  ...inFamily("Unix socket node lifecycle", [
+    {
+      ...base,
+      id: "uds/lifecycle/1",
+      hint: "bind the exact path given, then listen",
+      level: "MUST",
+      requirement:
+        "The server creates a socket node at the path it is given, and clients connect through it.",
+      needs: { launch: true },
+      async run(ctx) {
+        const instance = await ctx.start({ wait: false });
+        const path = instance.path!;
+        const state = await waitServing(instance, path, ctx.target.ready.timeoutMs, ctx.signal);
+        if (state === "serving") {
+          const info = lstat(path)!;
+          return pass(`${path} is a listening socket node (mode ${octal(info.mode!)})`, {
+            mode: octal(info.mode!),
+          });
+        }
+        const dir = path.slice(0, path.lastIndexOf("/"));
+        const entries = [...Deno.readDirSync(dir)].map((e) =>
+          `${e.name} (${kindOf(lstat(`${dir}/${e.name}`)).replace(/ \(.*/, "")})`
         );
-      }
-      throw new Failure(
-        `no listening socket node at ${path} after ${ctx.target.ready.timeoutMs} ms${found}`,
-      );
+        const found = `; at the path: ${kindOf(lstat(path))}; in ${dir}: ${
+          entries.join(", ") || "nothing"
+        }`;
+        if (state === "exited") {
+          throw new Failure(
+            `the target ${howItEnded(instance)} without serving at ${path}${found}`,
+          );
+        }
+        throw new Failure(
+          `no listening socket node at ${path} after ${ctx.target.ready.timeoutMs} ms${found}`,
+        );
+      },
     },
-  },
-  {
-    ...base,
-    id: "uds/lifecycle/2",
-    level: "MUST",
-    requirement:
-      "With a stale socket node at the path (connecting is refused), the server removes it, starts and serves.",
-    needs: { launch: true },
-    async run(ctx) {
-      const path = `${await caseDir(ctx, "s")}/sock`;
-      const stale = await makeStaleNode(path);
-      ctx.evidence.note(`stale socket node at ${path}: inode ${stale.ino}, connect refused`);
-      const instance = await ctx.start({ path, wait: false });
-      const state = await waitServing(instance, path, ctx.target.ready.timeoutMs);
-      if (state === "exited") {
-        throw new Failure(
-          `with a stale socket node at ${path} the target ${
-            howItEnded(instance)
-          } instead of serving`,
+    {
+      ...base,
+      id: "uds/lifecycle/2",
+      hint: "remove the path only after a connect to it is refused (ECONNREFUSED)",
+      level: "MUST",
+      requirement:
+        "With a stale socket node at the path (connecting is refused), the server removes it, starts and serves.",
+      needs: { launch: true },
+      async run(ctx) {
+        const path = `${await caseDir(ctx, "s")}/sock`;
+        const stale = await makeStaleNode(path);
+        ctx.evidence.note(`stale socket node at ${path}: inode ${stale.ino}, connect refused`);
+        const instance = await ctx.start({ path, wait: false });
+        const state = await waitServing(instance, path, ctx.target.ready.timeoutMs, ctx.signal);
+        if (state === "exited") {
+          throw new Failure(
+            `with a stale socket node at ${path} the target ${
+              howItEnded(instance)
+            } instead of serving`,
+          );
+        }
+        if (state === "timeout") {
+          throw new Failure(
+            `with a stale socket node at ${path} the target did not serve within ${ctx.target.ready.timeoutMs} ms; at the path: ${
+              kindOf(lstat(path))
+            }`,
+          );
+        }
+        const now = lstat(path)!;
+        const why = await echoFailure(path, "after the stale node", ctx.timeoutMs);
+        if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
+        return pass(
+          `removed the stale node (inode ${stale.ino}) and serves at ${path} (inode ${now.ino})`,
         );
-      }
-      if (state === "timeout") {
-        throw new Failure(
-          `with a stale socket node at ${path} the target did not serve within ${ctx.target.ready.timeoutMs} ms; at the path: ${
-            kindOf(lstat(path))
+      },
+    },
+    {
+      ...base,
+      id: "uds/lifecycle/3",
+      hint: "try to connect before removing the path: a live server answers, so refuse to start",
+      level: "SHOULD",
+      requirement:
+        "With a live server listening at the path, the server refuses to start (exits non-zero) and the live server keeps its node and keeps serving.",
+      needs: { launch: true },
+      async run(ctx) {
+        const path = `${await caseDir(ctx, "l")}/sock`;
+        const live = liveServer(ctx, path);
+        const { instance, outcome } = await startAgainst(ctx, path, live, () => true);
+        if (outcome === "touched") {
+          const now = await settledNode(path, ctx.signal);
+          const reachable = !(await echoFailure(path, "live server?", ctx.timeoutMs));
+          throw new Failure(
+            `the target took the path from a live server: the live node at ${path} (inode ${live.ino}) was ${
+              now ? `replaced by ${kindOf(now)}` : "deleted"
+            }; new clients ${
+              reachable ? "reach the target, not the live server" : "reach nothing"
+            } (${instance.describe()})`,
+          );
+        }
+        requireRefusal(ctx, instance, outcome, `a live server at ${path}`);
+        const why = await echoFailure(path, "still the live server", ctx.timeoutMs);
+        if (why) {
+          throw new Failure(
+            `the target refused to start, but the live server at ${path} no longer echoes: ${why}`,
+          );
+        }
+        return pass(
+          `refused to start (${
+            howItEnded(instance)
+          }); the live server kept its node (inode ${live.ino}) and still serves`,
+          { exitCode: instance.status?.code ?? null },
+        );
+      },
+    },
+    {
+      ...base,
+      id: "uds/lifecycle/4",
+      hint: "remove the path only if it is a socket node (S_ISSOCK), never a file",
+      level: "MUST",
+      requirement:
+        "With a regular file at the path, the server refuses to start (exits non-zero) and the file is left intact (same inode, same content).",
+      needs: { launch: true },
+      async run(ctx) {
+        const path = `${await caseDir(ctx, "f")}/sock`;
+        const content =
+          `sockspec ${ctx.caseId}: a regular file that must survive ${ctx.random.next().toString(16)}\n`;
+        await Deno.writeTextFile(path, content);
+        // Held open, so that its inode number cannot be reused by a node made in its place.
+        ctx.track(await Deno.open(path));
+        const before = Deno.lstatSync(path);
+        const sameContent = () => {
+          try {
+            return Deno.readTextFileSync(path) === content;
+          } catch {
+            return false;
+          }
+        };
+        const { instance, outcome } = await startAgainst(ctx, path, before, sameContent);
+        if (outcome === "touched") {
+          const now = await settledNode(path, ctx.signal);
+          if (!now) {
+            throw new Failure(
+              `regular file at ${path} was deleted (inode ${before.ino}, ${before.size} bytes); ${instance.describe()}`,
+            );
+          }
+          if (!sameNode(now, before)) {
+            throw new Failure(
+              `regular file at ${path} was deleted (inode ${before.ino}, ${before.size} bytes) and replaced by ${
+                kindOf(now)
+              }`,
+            );
+          }
+          throw new Failure(`regular file at ${path} was modified: its content changed`);
+        }
+        requireRefusal(ctx, instance, outcome, `a regular file at ${path}`);
+        return pass(
+          `refused to start (${
+            howItEnded(instance)
+          }); the file is intact (inode ${before.ino}, ${before.size} bytes)`,
+          { exitCode: instance.status?.code ?? null },
+        );
+      },
+    },
+    {
+      ...base,
+      id: "uds/lifecycle/5",
+      hint: "never remove a directory at the path; exit non-zero instead",
+      level: "MUST",
+      requirement:
+        "With a directory at the path, the server refuses to start (exits non-zero) and the directory and its contents are left intact.",
+      needs: { launch: true },
+      async run(ctx) {
+        const path = `${await caseDir(ctx, "d")}/sock`;
+        await Deno.mkdir(path);
+        const inside = `${path}/keep`;
+        await Deno.writeTextFile(inside, "sockspec: keep me\n");
+        // Held open, so that their inode numbers cannot be reused by nodes made in their place.
+        ctx.track(await Deno.open(path));
+        ctx.track(await Deno.open(inside));
+        const before = Deno.lstatSync(path);
+        const keep = Deno.lstatSync(inside);
+        const intact = () => sameNode(lstat(inside), keep);
+        const { instance, outcome } = await startAgainst(ctx, path, before, intact);
+        if (outcome === "touched") {
+          const now = await settledNode(path, ctx.signal);
+          throw new Failure(
+            now && sameNode(now, before)
+              ? `the directory at ${path} was changed: ${inside} is gone`
+              : `directory at ${path} was deleted (inode ${before.ino}, with ${inside} in it)${
+                now ? `; now ${kindOf(now)} is there` : ""
+              }`,
+          );
+        }
+        requireRefusal(ctx, instance, outcome, `a directory at ${path}`);
+        return pass(
+          `refused to start (${howItEnded(instance)}); the directory and ${inside} are intact`,
+          { exitCode: instance.status?.code ?? null },
+        );
+      },
+    },
+    {
+      ...base,
+      id: "uds/lifecycle/6",
+      hint: "handle SIGTERM and SIGINT: close the socket and unlink its own node",
+      level: "SHOULD",
+      requirement:
+        "On SIGTERM and on SIGINT (each sent after it has served a client) the server exits and removes its socket node.",
+      needs: { launch: true },
+      async run(ctx) {
+        const dir = await caseDir(ctx, "t");
+        const ended: Record<string, Observed> = {};
+        const problems: string[] = [];
+        for (const signal of ["SIGTERM", "SIGINT"] as const) {
+          const path = `${dir}/${signal.toLowerCase()}`;
+          const instance = await ctx.start({ path });
+          const node = lstat(path);
+          if (!node?.isSocket) throw new Failure(`no socket node at ${path} after start-up`);
+          // Signal a server that has served a client, not one still setting up.
+          const why = await echoFailure(path, "before the signal", ctx.timeoutMs);
+          if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
+          instance.kill(signal);
+          const status = await instance.waitExit(ctx.timeoutMs);
+          if (!status) {
+            problems.push(`did not exit within ${ctx.timeoutMs} ms after ${signal}`);
+            ended[signal] = "still running";
+            continue;
+          }
+          ended[signal] = instance.describe().replace(/^pid \d+, /, "");
+          const left = lstat(path);
+          if (sameNode(left, node)) {
+            problems.push(`left its socket node at ${path} after ${signal} (${ended[signal]})`);
+          }
+        }
+        if (problems.length) throw new Failure(problems.join("; "), ended);
+        return pass(
+          `removed its node on SIGTERM (${ended.SIGTERM}) and on SIGINT (${ended.SIGINT})`,
+          ended,
+        );
+      },
+    },
+    {
+      ...base,
+      id: "uds/lifecycle/7",
+      hint: "before unlinking at exit, check the node at the path is still your own (same inode)",
+      level: "SHOULD",
+      requirement:
+        "At exit the server does not remove a socket node that replaced its own at the path.",
+      needs: { launch: true },
+      async run(ctx) {
+        const path = `${await caseDir(ctx, "r")}/sock`;
+        const instance = await ctx.start({ path });
+        const own = lstat(path);
+        const why = await echoFailure(path, "before the replacement", ctx.timeoutMs);
+        if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
+        await Deno.remove(path);
+        const successor = liveServer(ctx, path);
+        ctx.evidence.note(
+          `replaced the target's node (inode ${own?.ino}) with a live server's (inode ${successor.ino})`,
+        );
+        instance.kill("SIGTERM");
+        const status = await instance.waitExit(ctx.timeoutMs);
+        const now = lstat(path);
+        if (!sameNode(now, successor)) {
+          throw new Failure(
+            `the node that replaced the target's own at ${path} (inode ${successor.ino}) was ${
+              now ? `replaced by ${kindOf(now)}` : "deleted"
+            } when the target was stopped (${instance.describe()})`,
+          );
+        }
+        if (!status) {
+          throw new Failure(
+            `the target did not exit within ${ctx.timeoutMs} ms after SIGTERM once its node had been replaced`,
+          );
+        }
+        const lost = await echoFailure(path, "the successor", ctx.timeoutMs);
+        if (lost) {
+          throw new Failure(`the successor at ${path} kept its node but no longer echoes: ${lost}`);
+        }
+        return pass(
+          `left the successor's node (inode ${successor.ino}) alone and ${
+            instance.describe().replace(/^pid \d+, /, "")
           }`,
         );
-      }
-      const now = lstat(path)!;
-      const why = await echoFailure(path, "after the stale node", ctx.timeoutMs);
-      if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
-      return pass(
-        `removed the stale node (inode ${stale.ino}) and serves at ${path} (inode ${now.ino})`,
-      );
+      },
     },
-  },
-  {
-    ...base,
-    id: "uds/lifecycle/3",
-    level: "SHOULD",
-    requirement:
-      "With a live server listening at the path, the server refuses to start (exits non-zero) and the live server keeps its node and keeps serving.",
-    needs: { launch: true },
-    async run(ctx) {
-      const path = `${await caseDir(ctx, "l")}/sock`;
-      const live = liveServer(ctx, path);
-      const { instance, outcome } = await startAgainst(ctx, path, live, () => true);
-      if (outcome === "touched") {
-        const now = await settledNode(path);
-        const reachable = !(await echoFailure(path, "live server?", ctx.timeoutMs));
-        throw new Failure(
-          `the target took the path from a live server: the live node at ${path} (inode ${live.ino}) was ${
-            now ? `replaced by ${kindOf(now)}` : "deleted"
-          }; new clients ${
-            reachable ? "reach the target, not the live server" : "reach nothing"
-          } (${instance.describe()})`,
-        );
-      }
-      requireRefusal(ctx, instance, outcome, `a live server at ${path}`);
-      const why = await echoFailure(path, "still the live server", ctx.timeoutMs);
-      if (why) {
-        throw new Failure(
-          `the target refused to start, but the live server at ${path} no longer echoes: ${why}`,
-        );
-      }
-      return pass(
-        `refused to start (${
-          howItEnded(instance)
-        }); the live server kept its node (inode ${live.ino}) and still serves`,
-        { exitCode: instance.status?.code ?? null },
-      );
-    },
-  },
-  {
-    ...base,
-    id: "uds/lifecycle/4",
-    level: "MUST",
-    requirement:
-      "With a regular file at the path, the server refuses to start (exits non-zero) and the file is left intact (same inode, same content).",
-    needs: { launch: true },
-    async run(ctx) {
-      const path = `${await caseDir(ctx, "f")}/sock`;
-      const content =
-        `sockspec ${ctx.caseId}: a regular file that must survive ${crypto.randomUUID()}\n`;
-      await Deno.writeTextFile(path, content);
-      // Held open, so that its inode number cannot be reused by a node made in its place.
-      ctx.track(await Deno.open(path));
-      const before = Deno.lstatSync(path);
-      const sameContent = () => {
-        try {
-          return Deno.readTextFileSync(path) === content;
-        } catch {
-          return false;
-        }
-      };
-      const { instance, outcome } = await startAgainst(ctx, path, before, sameContent);
-      if (outcome === "touched") {
-        const now = await settledNode(path);
-        if (!now) {
-          throw new Failure(
-            `regular file at ${path} was deleted (inode ${before.ino}, ${before.size} bytes); ${instance.describe()}`,
+    {
+      ...base,
+      id: "uds/lifecycle/8",
+      hint: "check the path's length (107 bytes) and refuse with a message",
+      level: "INFO",
+      requirement:
+        `What the server does when given a path over the ${MAX_UNIX_PATH}-byte limit: refuses with a message, crashes, truncates it, or serves anyway.`,
+      needs: { launch: true },
+      async run(ctx) {
+        const dir = await caseDir(ctx, "long");
+        const bytes = MAX_UNIX_PATH + 23;
+        if (dir.length + 10 > MAX_UNIX_PATH) {
+          throw new TargetError(
+            `the case's temp dir ${dir} is too long to build a path that is cut inside its last name; set TMPDIR to a shorter directory`,
           );
         }
-        if (!sameNode(now, before)) {
-          throw new Failure(
-            `regular file at ${path} was deleted (inode ${before.ino}, ${before.size} bytes) and replaced by ${
-              kindOf(now)
-            }`,
-          );
-        }
-        throw new Failure(`regular file at ${path} was modified: its content changed`);
-      }
-      requireRefusal(ctx, instance, outcome, `a regular file at ${path}`);
-      return pass(
-        `refused to start (${
-          howItEnded(instance)
-        }); the file is intact (inode ${before.ino}, ${before.size} bytes)`,
-        { exitCode: instance.status?.code ?? null },
-      );
+        const path = `${dir}/${"x".repeat(bytes - dir.length - 1)}`;
+        // Passed explicitly, the path is used as it is, over the limit (only paths the harness
+        // invents are checked); the instance is stopped after the case like any other.
+        const instance = await ctx.start({ path, wait: false });
+        await waitUntil(() => !instance.running || [...Deno.readDirSync(dir)].length > 0, {
+          timeoutMs: ctx.target.ready.timeoutMs,
+          intervalMs: 20,
+          signal: ctx.signal,
+        });
+        await instance.waitExit(100);
+        const { outcome, detail } = classifyLongPath(instance, dir, path);
+        const all = `${instance.stderr.text()}\n${instance.stdout.text()}`;
+        return pass(`with a ${bytes}-byte path: ${outcome}: ${detail}`, {
+          outcome,
+          exitCode: instance.status?.code ?? null,
+          namesPath: all.includes(path),
+        });
+      },
     },
-  },
-  {
-    ...base,
-    id: "uds/lifecycle/5",
-    level: "MUST",
-    requirement:
-      "With a directory at the path, the server refuses to start (exits non-zero) and the directory and its contents are left intact.",
-    needs: { launch: true },
-    async run(ctx) {
-      const path = `${await caseDir(ctx, "d")}/sock`;
-      await Deno.mkdir(path);
-      const inside = `${path}/keep`;
-      await Deno.writeTextFile(inside, "sockspec: keep me\n");
-      // Held open, so that their inode numbers cannot be reused by nodes made in their place.
-      ctx.track(await Deno.open(path));
-      ctx.track(await Deno.open(inside));
-      const before = Deno.lstatSync(path);
-      const keep = Deno.lstatSync(inside);
-      const intact = () => sameNode(lstat(inside), keep);
-      const { instance, outcome } = await startAgainst(ctx, path, before, intact);
-      if (outcome === "touched") {
-        const now = await settledNode(path);
-        throw new Failure(
-          now && sameNode(now, before)
-            ? `the directory at ${path} was changed: ${inside} is gone`
-            : `directory at ${path} was deleted (inode ${before.ino}, with ${inside} in it)${
-              now ? `; now ${kindOf(now)} is there` : ""
-            }`,
-        );
-      }
-      requireRefusal(ctx, instance, outcome, `a directory at ${path}`);
-      return pass(
-        `refused to start (${howItEnded(instance)}); the directory and ${inside} are intact`,
-        { exitCode: instance.status?.code ?? null },
-      );
-    },
-  },
-  {
-    ...base,
-    id: "uds/lifecycle/6",
-    level: "SHOULD",
-    requirement:
-      "On SIGTERM and on SIGINT (each sent after it has served a client) the server exits and removes its socket node.",
-    needs: { launch: true },
-    async run(ctx) {
-      const dir = await caseDir(ctx, "t");
-      const ended: Record<string, Observed> = {};
-      const problems: string[] = [];
-      for (const signal of ["SIGTERM", "SIGINT"] as const) {
-        const path = `${dir}/${signal.toLowerCase()}`;
-        const instance = await ctx.start({ path });
-        const node = lstat(path);
-        if (!node?.isSocket) throw new Failure(`no socket node at ${path} after start-up`);
-        // Signal a server that has served a client, not one still setting up.
-        const why = await echoFailure(path, "before the signal", ctx.timeoutMs);
-        if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
-        instance.kill(signal);
-        const status = await instance.waitExit(ctx.timeoutMs);
-        if (!status) {
-          problems.push(`did not exit within ${ctx.timeoutMs} ms after ${signal}`);
-          ended[signal] = "still running";
-          continue;
-        }
-        ended[signal] = instance.describe().replace(/^pid \d+, /, "");
-        const left = lstat(path);
-        if (sameNode(left, node)) {
-          problems.push(`left its socket node at ${path} after ${signal} (${ended[signal]})`);
-        }
-      }
-      if (problems.length) throw new Failure(problems.join("; "), ended);
-      return pass(
-        `removed its node on SIGTERM (${ended.SIGTERM}) and on SIGINT (${ended.SIGINT})`,
-        ended,
-      );
-    },
-  },
-  {
-    ...base,
-    id: "uds/lifecycle/7",
-    level: "SHOULD",
-    requirement:
-      "At exit the server does not remove a socket node that replaced its own at the path.",
-    needs: { launch: true },
-    async run(ctx) {
-      const path = `${await caseDir(ctx, "r")}/sock`;
-      const instance = await ctx.start({ path });
-      const own = lstat(path);
-      const why = await echoFailure(path, "before the replacement", ctx.timeoutMs);
-      if (why) throw new Failure(`the target listens at ${path} but did not echo: ${why}`);
-      await Deno.remove(path);
-      const successor = liveServer(ctx, path);
-      ctx.evidence.note(
-        `replaced the target's node (inode ${own?.ino}) with a live server's (inode ${successor.ino})`,
-      );
-      instance.kill("SIGTERM");
-      const status = await instance.waitExit(ctx.timeoutMs);
-      const now = lstat(path);
-      if (!sameNode(now, successor)) {
-        throw new Failure(
-          `the node that replaced the target's own at ${path} (inode ${successor.ino}) was ${
-            now ? `replaced by ${kindOf(now)}` : "deleted"
-          } when the target was stopped (${instance.describe()})`,
-        );
-      }
-      if (!status) {
-        throw new Failure(
-          `the target did not exit within ${ctx.timeoutMs} ms after SIGTERM once its node had been replaced`,
-        );
-      }
-      const lost = await echoFailure(path, "the successor", ctx.timeoutMs);
-      if (lost) {
-        throw new Failure(`the successor at ${path} kept its node but no longer echoes: ${lost}`);
-      }
-      return pass(
-        `left the successor's node (inode ${successor.ino}) alone and ${
-          instance.describe().replace(/^pid \d+, /, "")
-        }`,
-      );
-    },
-  },
-  {
-    ...base,
-    id: "uds/lifecycle/8",
-    level: "INFO",
-    requirement:
-      `What the server does when given a path over the ${MAX_UNIX_PATH}-byte limit: refuses with a message, crashes, truncates it, or serves anyway.`,
-    needs: { launch: true },
-    async run(ctx) {
-      const dir = await caseDir(ctx, "long");
-      const bytes = MAX_UNIX_PATH + 23;
-      if (dir.length + 10 > MAX_UNIX_PATH) {
-        throw new TargetError(
-          `the case's temp dir ${dir} is too long to build a path that is cut inside its last name; set TMPDIR to a shorter directory`,
-        );
-      }
-      const path = `${dir}/${"x".repeat(bytes - dir.length - 1)}`;
-      // Passed explicitly, the path is used as it is, over the limit (only paths the harness
-      // invents are checked); the instance is stopped after the case like any other.
-      const instance = await ctx.start({ path, wait: false });
-      const deadline = Date.now() + ctx.target.ready.timeoutMs;
-      while (Date.now() < deadline && instance.running) {
-        if ([...Deno.readDirSync(dir)].length > 0) break;
-        await sleep(20);
-      }
-      await instance.waitExit(100);
-      const { outcome, detail } = classifyLongPath(instance, dir, path);
-      const all = `${instance.stderr.text()}\n${instance.stdout.text()}`;
-      return pass(`with a ${bytes}-byte path: ${outcome}: ${detail}`, {
-        outcome,
-        exitCode: instance.status?.code ?? null,
-        namesPath: all.includes(path),
-      });
-    },
-  },
-  {
+  ]),
+  ...inFamily("Unix socket node permissions", [{
     ...base,
     id: "uds/perm/1",
+    hint: "do not chmod the node looser than asked; leave permission checks to the kernel",
     level: "MUST",
     requirement:
       "A client without write permission on the socket node gets EACCES ([Errno 13] Permission denied) while the owner connects; as root the client runs as uid/gid 65534.",
@@ -869,10 +868,11 @@ export const udsLifecycleCases: Case[] = [
         observed,
       );
     },
-  },
-  {
+  }, {
     ...base,
     id: "uds/perm/2",
+    hint:
+      "set the mode before the node appears (umask before bind, or bind in a private directory)",
     level: "SHOULD",
     requirement:
       "When the target declares a mode for its socket node, the node has exactly that mode and never appears with a looser one, not even for a moment.",
@@ -897,27 +897,26 @@ export const udsLifecycleCases: Case[] = [
       })().catch(() => {});
       t0 = performance.now();
       const instance = await ctx.start({ path, wait: false });
-      const deadline = Date.now() + ctx.target.ready.timeoutMs;
       let serving = false;
       let lastProbe = 0;
-      while (Date.now() < deadline && instance.running) {
+      await waitUntil(async () => {
+        if (!instance.running) return true;
         sample();
         if (samples.length > 0 && lstat(path)?.isSocket) {
           if (unixListening(path)) serving = true;
-          else if (Date.now() - lastProbe > 100) {
-            lastProbe = Date.now();
+          else if (performance.now() - lastProbe > 100) {
+            lastProbe = performance.now();
             serving = await accepts(path, 200);
           }
-          if (serving) break;
         }
-        await sleep(1);
-      }
+        return serving;
+      }, { timeoutMs: ctx.target.ready.timeoutMs, intervalMs: 1, signal: ctx.signal });
       // A little longer, so that a late chmod shows in the samples.
-      const settle = Date.now() + 100;
-      while (Date.now() < settle) {
-        sample();
-        await sleep(5);
-      }
+      await waitUntil(() => (sample(), false), {
+        timeoutMs: 100,
+        intervalMs: 5,
+        signal: ctx.signal,
+      });
       watching = false;
       closeQuietly(watcher);
       await watched;
@@ -960,5 +959,5 @@ export const udsLifecycleCases: Case[] = [
         observed,
       );
     },
-  },
+  }]),
 ];
