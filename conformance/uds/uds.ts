@@ -593,8 +593,9 @@ export const udsLifecycleCases: Case[] = [
       needs: { launch: true },
       async run(ctx) {
         const path = `${await caseDir(ctx, "f")}/sock`;
-        const content =
-          `sockspec ${ctx.caseId}: a regular file that must survive ${ctx.random.next().toString(16)}\n`;
+        const content = `sockspec ${ctx.caseId}: a regular file that must survive ${
+          ctx.random.next().toString(16)
+        }\n`;
         await Deno.writeTextFile(path, content);
         // Held open, so that its inode number cannot be reused by a node made in its place.
         ctx.track(await Deno.open(path));
