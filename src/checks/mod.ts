@@ -7,6 +7,8 @@
  *   `expectOwnBytesOnly`, …), `step` (a socket error becomes a FAIL naming the step), and
  *   `serverState` (how the target is doing, phrased in one place).
  * - `reset.ts`: a client that leaves with a real reset.
+ * - `node.ts`: Unix socket node verifiers (`expectServing`, `expectRefusalToStart`, …).
+ * - `record.ts`: packed record verifiers (`expectDecoded`, …).
  *
  * @module
  */
@@ -14,3 +16,5 @@
 export * from "./wait.ts";
 export * from "./stream.ts";
 export * from "./reset.ts";
+export * from "./node.ts";
+export * from "./record.ts";
