@@ -18,13 +18,7 @@
  * @module
  */
 
-import {
-  type CaseContext,
-  Failure,
-  type Outcome,
-  pass,
-  TargetError,
-} from "../case/case.ts";
+import { type CaseContext, Failure, type Outcome, pass, TargetError } from "../case/case.ts";
 import { howItEnded } from "./stream.ts";
 import { waitUntil } from "./wait.ts";
 import { errnoCode, errnoLine } from "../python/errno.ts";
