@@ -47,6 +47,7 @@ const decoder = new TextDecoder();
 // ---------------------------------------------------------------------------------------
 // Small helpers: nodes, instances, exits.
 
+/** `Deno.lstatSync`, or undefined when nothing is at `path`. */
 export function lstat(path: string): Deno.FileInfo | undefined {
   try {
     return Deno.lstatSync(path);
@@ -56,10 +57,12 @@ export function lstat(path: string): Deno.FileInfo | undefined {
   }
 }
 
+/** A mode as four octal digits: `0755`. */
 export function octal(mode: number): string {
   return `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
 }
 
+/** What a node is, for messages: `a regular file (inode 12, 40 bytes)`, `nothing`. */
 export function kindOf(info: Deno.FileInfo | undefined): string {
   if (!info) return "nothing";
   if (info.isSocket) return `a socket node (inode ${info.ino}, mode ${octal(info.mode!)})`;
@@ -280,9 +283,13 @@ export function requireRefusal(
 
 /** What a probe client did: its exit code and the `[Errno N] ...` line it printed, if any. */
 export interface Probe {
+  /** Its exit code. */
   code: number;
+  /** The `[Errno N] ...` line it printed, if any. */
   errnoLine?: string;
+  /** Everything it printed. */
   output: string;
+  /** Who ran it, for messages: `uid 65534 (python3 client)`. */
   who: string;
 }
 
@@ -312,6 +319,7 @@ export function referenceClient(path: string, timeoutMs: number): string[] {
   ];
 }
 
+/** The process options that run a probe client as uid/gid 65534 with a clean environment. */
 export function asProbeUser(): Pick<
   Deno.CommandOptions,
   "uid" | "gid" | "clearEnv" | "env" | "cwd"
@@ -423,6 +431,7 @@ export async function searchable(ctx: CaseContext, path: string): Promise<void> 
 /** What a target did with a path over the limit. */
 export type LongPathOutcome = "refused" | "crashed" | "truncated" | "served" | "ignored";
 
+/** What a target did with a path over the limit: refused, crashed, truncated, served or ignored. */
 export function classifyLongPath(
   instance: Instance,
   dir: string,

@@ -57,6 +57,7 @@ export const SPLIT_PAUSE_MS = 150;
 
 /** What the cases send to a target and expect it to decode. */
 export interface Plan {
+  /** The struct format, `I 2s f` by default. */
   format: string;
   /** The tutorial's values packed with `format`. */
   record: Uint8Array;
@@ -70,6 +71,7 @@ export interface Plan {
   transcript: boolean;
 }
 
+/** What to send and expect, from the target's declared format; SKIP when nothing can be observed. */
 export function planFor(ctx: CaseContext): Plan {
   const { properties, command, source } = ctx.target;
   const format = properties.format ?? TUTORIAL_FORMAT;
@@ -137,6 +139,7 @@ export async function outputRead(server: Instance): Promise<void> {
   ).catch(() => {});
 }
 
+/** How many lines of `text` start with `prefix`. */
 export function countLines(text: string, prefix: string): number {
   return text.split("\n").filter((l) => l.startsWith(prefix)).length;
 }
@@ -310,6 +313,7 @@ export function split(record: Uint8Array): Uint8Array[] {
   return parts;
 }
 
+/** `its reply`, `its transcript`, or both: how the decoding was seen, for messages. */
 export function via(plan: Plan): string {
   return [plan.reply ? "its reply" : "", plan.transcript ? "its transcript" : ""].filter(Boolean)
     .join(" and ");

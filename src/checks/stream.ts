@@ -457,8 +457,11 @@ export const DUPLEX = {
 
 /** What {@linkcode expectDuplexEcho} moved. */
 export interface DuplexResult {
+  /** Bytes echoed, all connections together. */
   bytes: number;
+  /** Time spent streaming, in ms. */
   ms: number;
+  /** How often the reader stopped until the writer stalled. */
   pauses: number;
 }
 
