@@ -436,21 +436,24 @@ export async function expectStillServing(
 
 /**
  * The bounds of {@linkcode expectDuplexEcho}. On each of `connections` connections in turn
- * it writes in random sizes (1 to 64 KiB) while it reads, and every `pauseEvery` bytes read
- * it stops reading until the writer has made no progress for `stallMs` (every buffer on
- * the path is full, in both directions) or `maxPauseMs` pass. The first connection carries
- * at least `minBytes`, the others at least `minBytesLater`; each goes on until its share of
- * `budgetMs` has passed or `maxBytes` are written. A relay that wedges when both directions
- * are full (a pipe it writes and reads itself) stops for good; a fresh connection (a fresh
- * relay process) is a fresh chance to catch one that wedges only now and then.
+ * it writes in random sizes (1 to 64 KiB) while it reads, never more than `window` bytes
+ * ahead of the echo, and every `pauseEvery` bytes read it stops reading until the writer
+ * has made no progress for `stallMs` (every buffer on the path is full, in both
+ * directions) or `maxPauseMs` pass. The first connection carries at least `minBytes` and
+ * goes on for `firstBudgetMs` (up to `maxBytes`); each later one carries `laterBytes`, a
+ * burst at connection start, where relays that pipe through a child process wedge most.
+ * A relay that wedges when both directions are full (a pipe it writes and reads itself)
+ * stops for good; each fresh connection (a fresh relay process) is a fresh chance to catch
+ * one that wedges only now and then.
  */
 export const DUPLEX = {
   connections: 6,
   minBytes: 1 << 20,
-  minBytesLater: 256 << 10,
+  firstBudgetMs: 300,
   maxBytes: 16 << 20,
-  budgetMs: 1200,
-  pauseEvery: 1 << 20,
+  laterBytes: 256 << 10,
+  window: 1 << 20,
+  pauseEvery: 256 << 10,
   stallMs: 30,
   maxPauseMs: 200,
 } as const;
@@ -490,8 +493,10 @@ export async function expectDuplexEcho(
   for (let i = 1; i <= DUPLEX.connections; i++) {
     const who = `the ${ordinal(i)} connection`;
     const conn = await step(`${who}'s connect`, server, () => ctx.connect(server.address(t)));
-    const min = i === 1 ? DUPLEX.minBytes : DUPLEX.minBytesLater;
-    const one = await duplexOnce(ctx, server, conn, block, min, who);
+    const [min, budget] = i === 1
+      ? [DUPLEX.minBytes, DUPLEX.firstBudgetMs]
+      : [DUPLEX.laterBytes, 0];
+    const one = await duplexOnce(ctx, server, conn, block, min, budget, who);
     conn.close();
     total.bytes += one.bytes;
     total.ms += one.ms;
@@ -509,14 +514,19 @@ async function duplexOnce(
   conn: Deno.Conn,
   block: Uint8Array,
   minBytes: number,
+  budget: number,
   who: string,
 ): Promise<DuplexResult> {
-  const budget = DUPLEX.budgetMs / DUPLEX.connections;
   const sizes = () => 1024 + ctx.random.int(64 * 1024 - 1024);
   const t0 = performance.now();
   let sent = 0, received = 0, pauses = 0, lastWrite = t0, writerDone = false;
   const writer = (async () => {
     while (sent < DUPLEX.maxBytes && (sent < minBytes || performance.now() - t0 < budget)) {
+      await waitUntil(() => sent - received < DUPLEX.window, {
+        timeoutMs: ctx.timeoutMs,
+        intervalMs: 1,
+        signal: ctx.signal,
+      });
       const at = sent % block.length;
       const chunk = block.subarray(at, Math.min(at + sizes(), block.length));
       await writeAll(conn, chunk, ctx.timeoutMs);
