@@ -1,5 +1,5 @@
 /**
- * Datagram echo client cases (SPEC 4), for `dgram-client` targets over UDP
+ * Datagram echo client cases (SPEC §4), for `dgram-client` targets over UDP
  * (`client/udp/N`) and Unix datagram sockets (`client/unixgram/N`). sockspec plays the
  * server (src/harness/fake_servers.ts): an echo, or one that never answers.
  *
@@ -50,7 +50,7 @@ const SETTLE_MS = 50;
  */
 const EXITED_SETTLE_MS = 10;
 
-/** The client's transcript lines (SPEC 4); anything else it prints is it saying something. */
+/** The client's transcript lines (SPEC §4); anything else it prints is it saying something. */
 const TRANSCRIPT_LINE = /^(sending b.*|waiting to receive|received b.*|closing socket)$/;
 
 function serve(
@@ -151,7 +151,7 @@ export function dgramClientCases(t: DgramClientTransport): Case[] {
       id: id(2),
       level: "MUST",
       requirement:
-        "The client's transcript matches SPEC: `sending b'...'`, `waiting to receive`, `received b'...'` with the echo, `closing socket`, and exit status 0.",
+        "The client's transcript matches SPEC §4: `sending b'...'`, `waiting to receive`, `received b'...'` with the echo, `closing socket`, and exit status 0.",
       hint: "print each line as the tutorial does, with Python's repr of the bytes",
       async run(ctx) {
         const { server, where } = serve(ctx, t, "echo");
@@ -168,9 +168,9 @@ export function dgramClientCases(t: DgramClientTransport): Case[] {
           );
         }
         if (!run.status || run.status.code !== 0) {
-          return fail(`the transcript matches SPEC, but the client ${describeEnd(run)}`);
+          return fail(`the transcript matches SPEC §4, but the client ${describeEnd(run)}`);
         }
-        return pass("the transcript matches SPEC, exit status 0");
+        return pass("the transcript matches SPEC §4, exit status 0");
       },
     },
   ];

@@ -1,5 +1,5 @@
 /**
- * Struct record client cases (SPEC 6), for `record-client` targets over TCP or a Unix
+ * Struct record client cases (SPEC §6), for `record-client` targets over TCP or a Unix
  * socket (`client/record/N`; each case uses the target's transport). sockspec plays a
  * server that records exactly what arrived and when, and never answers.
  *
@@ -104,7 +104,7 @@ export const recordClientCases: Case[] = ([
     id: "client/record/2",
     level: "MUST",
     requirement:
-      "The client's transcript matches SPEC: `values = (1, b'ab', 2.7)`, `sending b'0100000061620000cdcc2c40'` (the hexlified record), `closing socket`, and exit status 0.",
+      "The client's transcript matches SPEC §6: `values = (1, b'ab', 2.7)`, `sending b'0100000061620000cdcc2c40'` (the hexlified record), `closing socket`, and exit status 0.",
     hint:
       "print('values =', values), then print('sending {!r}'.format(binascii.hexlify(packed_data))), as the tutorial does",
     async run(ctx) {
@@ -122,9 +122,9 @@ export const recordClientCases: Case[] = ([
         );
       }
       if (!run.status || run.status.code !== 0) {
-        return fail(`the transcript matches SPEC, but the client ${describeEnd(run)}`);
+        return fail(`the transcript matches SPEC §6, but the client ${describeEnd(run)}`);
       }
-      return pass("the transcript matches SPEC, exit status 0");
+      return pass("the transcript matches SPEC §6, exit status 0");
     },
   },
 ] as Case[]).map(withClientTails);

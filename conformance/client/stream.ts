@@ -1,5 +1,5 @@
 /**
- * Stream echo client cases (SPEC 1 and 2), for `stream-client` targets over TCP
+ * Stream echo client cases (SPEC §1 and 2), for `stream-client` targets over TCP
  * (`client/tcp/N`) and Unix domain sockets (`client/unix/N`). sockspec plays the server: each
  * case starts one of the fake servers of src/harness/fake_servers.ts (or leaves nothing
  * listening), runs the client against it with `{host}` and `{port}`, or `{path}`, and judges
@@ -51,7 +51,7 @@ import {
 export type StreamTransport = "tcp" | "unix";
 
 /**
- * The messages a tutorial client may send: SPEC 1's 42-byte message, and the 41-byte
+ * The messages a tutorial client may send: SPEC §1's 42-byte message, and the 41-byte
  * variant one post prints (one space after the full stop).
  */
 export const CLIENT_MESSAGES: readonly Uint8Array[] = [
@@ -120,7 +120,7 @@ function neverConnected(server: FakeStreamServer, run: ClientRun): Failure {
   );
 }
 
-/** The client's transcript lines (SPEC 1); anything else it prints is it saying something. */
+/** The client's transcript lines (SPEC §1); anything else it prints is it saying something. */
 const TRANSCRIPT_LINE = /^(connecting to .*|sending b.*|received b.*|closing socket)$/;
 
 const STREAM_HINTS = {
@@ -342,7 +342,7 @@ export function streamClientCases(t: StreamTransport): Case[] {
       id: id(5),
       level: "MUST",
       requirement:
-        "The client's transcript matches SPEC with its own chunking: `connecting to ...`, `sending b'...'`, one `received b'...'` per recv(16) whose bytes join to the echo, `closing socket`, and exit status 0.",
+        "The client's transcript matches SPEC §1 with its own chunking: `connecting to ...`, `sending b'...'`, one `received b'...'` per recv(16) whose bytes join to the echo, `closing socket`, and exit status 0.",
       hint:
         "print each line as the tutorial does, with Python's repr of the bytes (`received b'This is the mess'`), one line per recv",
       async run(ctx) {
@@ -362,11 +362,11 @@ export function streamClientCases(t: StreamTransport): Case[] {
         const result = match(spec, run.stdout);
         if (!result.ok) return fail(`the transcript does not match SPEC: ${result.message}`);
         if (!run.status || run.status.code !== 0) {
-          return fail(`the transcript matches SPEC, but the client ${describeEnd(run)}`);
+          return fail(`the transcript matches SPEC §1, but the client ${describeEnd(run)}`);
         }
         const received = result.lines.filter((l) => l.text.startsWith("received ")).length;
         return pass(
-          `the transcript matches SPEC (connecting to ${address}, ${received} received line(s)), exit status 0`,
+          `the transcript matches SPEC §1 (connecting to ${address}, ${received} received line(s)), exit status 0`,
         );
       },
     },

@@ -8,10 +8,10 @@
 import { type CaseContext, Failure, type Observed, Skip } from "../../src/case/case.ts";
 import {
   counted,
+  datagramDifference,
   type DgramClient,
   type DgramRig,
   type DgramTransport,
-  difference,
   expectNoAnswer,
   openClient,
   settleMs,
@@ -152,7 +152,7 @@ function judgeOwn(
       ? `round ${r + 1}: client ${c + 1} (${clients[c].label}) received client ${
         owner[1]
       }'s round ${owner[2]} datagram: answers go to the wrong sender`
-      : `round ${r + 1}: client ${c + 1}'s datagram ${difference(want, got)}`,
+      : `round ${r + 1}: client ${c + 1}'s datagram ${datagramDifference(want, got)}`,
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * Datagram echo cases (SPEC 4), for UDP over IPv4 or IPv6 (`dgram/udp/N`; the family
+ * Datagram echo cases (SPEC §4), for UDP over IPv4 or IPv6 (`dgram/udp/N`; the family
  * follows the target's host) and Unix datagram sockets (`dgram/unixgram/N`), from one table
  * of transports. Each case starts a fresh instance of the target and talks to it from
  * sockets of its own (UDP on the target's host, or Unix sockets bound in the case's temp
@@ -28,9 +28,9 @@ import {
   answersOnlyFirstPeer,
   answersTo,
   clientCeiling,
+  datagramDifference,
   type DgramTransport,
-  difference,
-  expectEcho,
+  expectDatagramEcho,
   expectTruncated,
   largestWhole,
   openClient,
@@ -68,11 +68,11 @@ export type { DgramTransport } from "../../src/checks/dgram.ts";
 /** What differs between the transports: the family's title and the search's ceiling. */
 const TRANSPORTS: Record<DgramTransport, { title: string; ceiling: string }> = {
   udp: {
-    title: "Datagram echo over UDP (SPEC 4)",
+    title: "Datagram echo over UDP (SPEC §4)",
     ceiling: "65,507 bytes (65,527 over IPv6)",
   },
   unixgram: {
-    title: "Datagram echo over Unix datagram sockets (SPEC 4)",
+    title: "Datagram echo over Unix datagram sockets (SPEC §4)",
     ceiling: "the largest datagram the client's socket can send (its send buffer)",
   },
 };
@@ -105,8 +105,12 @@ export function dgramCases(t: DgramTransport): Case[] {
       const rig = await startDgram(ctx, t);
       const client = openClient(rig);
       const all = new Uint8Array(512).map((_, i) => (i < 256 ? i : 511 - i));
-      await expectEcho(rig, client, TUTORIAL_MESSAGE, "the tutorial message", { fromServer: true });
-      await expectEcho(rig, client, all, "the 512 bytes of all byte values", { fromServer: true });
+      await expectDatagramEcho(rig, client, TUTORIAL_MESSAGE, "the tutorial message", {
+        fromServer: true,
+      });
+      await expectDatagramEcho(rig, client, all, "the 512 bytes of all byte values", {
+        fromServer: true,
+      });
       const n = TUTORIAL_MESSAGE.length;
       return pass(`${n} and 512 bytes echoed exactly from ${describeDatagram(rig.to)}`);
     },
@@ -155,7 +159,7 @@ export function dgramCases(t: DgramTransport): Case[] {
       if (size > limit) throw new Skip(`the declared bufferSize ${size} is over ${limit}`);
       const all = [...new Set([size, Math.max(1, size - 1), Math.max(1, size >> 1), 1])];
       for (const n of all) {
-        await expectEcho(
+        await expectDatagramEcho(
           rig,
           client,
           tagged(n, `whole ${n}`),
@@ -204,7 +208,7 @@ export function dgramCases(t: DgramTransport): Case[] {
         await expectTruncated(rig, client, tagged(n, `long ${n}`), size, `the ${n}-byte datagram`);
       }
       const after = tagged(Math.min(100, size), "after");
-      await expectEcho(rig, client, after, "the datagram after the long ones");
+      await expectDatagramEcho(rig, client, after, "the datagram after the long ones");
       return pass(`${size + 1} and ${max} bytes came back as exactly ${size}; the next whole`);
     },
   }, {
@@ -247,7 +251,9 @@ export function dgramCases(t: DgramTransport): Case[] {
           `${step}: expected its echo, got no answer within ${ctx.timeoutMs} ms`,
         );
       }
-      if (!equalBytes(r.nextEcho, r.next)) return fail(`${step} ${difference(r.next, r.nextEcho)}`);
+      if (!equalBytes(r.nextEcho, r.next)) {
+        return fail(`${step} ${datagramDifference(r.next, r.nextEcho)}`);
+      }
       return pass(
         `the next datagram came back whole (the zero-length one was ${
           r.emptyEchoed ? "echoed" : "ignored"
@@ -259,7 +265,7 @@ export function dgramCases(t: DgramTransport): Case[] {
     id: id(9),
     level: "MUST",
     requirement:
-      "Where the target prints the tutorial transcript, it matches SPEC: waiting, `received N bytes from ADDR`, the data, `sent N bytes back to ADDR` for each datagram.",
+      "Where the target prints the tutorial transcript, it matches SPEC §4: waiting, `received N bytes from ADDR`, the data, `sent N bytes back to ADDR` for each datagram.",
     needs: { properties: ["transcript"], launch: true },
     hint:
       "print the tutorial's lines: 'received {} bytes from {}', the data, 'sent {} bytes back to {}'",
@@ -268,12 +274,12 @@ export function dgramCases(t: DgramTransport): Case[] {
       const client = openClient(rig);
       const datagrams = [TUTORIAL_MESSAGE, new TextEncoder().encode("second\x00\xff")];
       for (const [i, d] of datagrams.entries()) {
-        await expectEcho(rig, client, d, `datagram ${i + 1}`);
+        await expectDatagramEcho(rig, client, d, `datagram ${i + 1}`);
       }
       const output = await finalTranscript(rig, datagrams.length);
       const result = match(serverTranscript(t, datagrams), output);
       if (!result.ok) return fail(`transcript does not match SPEC: ${result.message}`);
-      return pass("the transcript matches SPEC");
+      return pass("the transcript matches SPEC §4");
     },
   }];
   return [...cases, ...(t === "udp" ? [udpClientLimit] : unixOnly)];
@@ -351,7 +357,7 @@ const unixOnly: Case[] = [{
     const settle = { timeoutMs: settleMs(ctx.timeoutMs), signal: ctx.signal };
     await waitUntil(() => !rig.server.running, settle);
     const step = "after 2 datagrams from an unbound socket, the server gave a bound client no echo";
-    await expectEcho(rig, openClient(rig), TUTORIAL_MESSAGE, step);
+    await expectDatagramEcho(rig, openClient(rig), TUTORIAL_MESSAGE, step);
     return pass("after 2 datagrams from an unbound socket, the server still echoed a bound client");
   },
 }, {

@@ -41,7 +41,7 @@ Deno.test("every case: a unique id in its transport's family, a title, a hint, a
     assert.ok(c.id.startsWith(`dgram/${c.transport}/`), c.id);
     assert.match(
       c.familyTitle ?? "",
-      /^Datagram echo over (UDP|Unix datagram sockets) \(SPEC 4\)$/,
+      /^Datagram echo over (UDP|Unix datagram sockets) \(SPEC §4\)$/,
     );
     assert.ok((c.hint ?? "").length > 10, `${c.id} has no hint`);
     assert.match(c.requirement, /\.$/, `${c.id}: a requirement is one sentence`);

@@ -1,6 +1,7 @@
 /**
- * Stream echo cases (SPEC sections 1 and 2), for TCP (`echo/tcp/N`) and Unix domain
- * sockets (`echo/unix/N`). Each case starts a fresh instance of the target.
+ * Stream echo cases (SPEC §1 and §2), for TCP (`echo/tcp/N`) and Unix domain
+ * sockets (`echo/unix/N`). Each case starts a fresh instance of the target, and ends in a
+ * verifier of `src/checks/stream.ts` that owns the waiting and the failure sentence.
  *
  * @example
  * ```ts
@@ -10,20 +11,31 @@
  * @module
  */
 
-import { type Case, type CaseContext, fail, Failure, pass, Skip } from "../../src/case/case.ts";
-import type { Instance } from "../../src/harness/target.ts";
-import { bytesRepr } from "../../src/python/repr.ts";
 import {
-  closeQuietly,
-  concat,
-  equalBytes,
-  readExactly,
-  readSome,
-  readUntilEof,
-  sleep,
-  TimeoutError,
-  writeAll,
-} from "../../src/net/sockets.ts";
+  type Case,
+  type CaseContext,
+  fail,
+  Failure,
+  inFamily,
+  pass,
+  Skip,
+} from "../../src/case/case.ts";
+import type { Instance } from "../../src/harness/target.ts";
+import { closeQuietly, writeAll } from "../../src/net/sockets.ts";
+import {
+  expectDuplexEcho,
+  expectEcho,
+  expectEchoOn,
+  expectEchoThenEof,
+  expectOwnBytesOnly,
+  expectStillServing,
+  settle,
+  step,
+  type StreamTransport,
+} from "../../src/checks/stream.ts";
+import { abruptClient } from "../../src/checks/reset.ts";
+import { ordinal } from "../../src/case/evidence.ts";
+import { waitUntil } from "../../src/checks/wait.ts";
 import {
   line,
   match,
@@ -34,49 +46,16 @@ import {
   TUTORIAL_MESSAGE,
 } from "../../src/transcript/transcript.ts";
 
-type StreamTransport = "tcp" | "unix";
+const encoder = new TextEncoder();
 
-/** Describes where two byte strings first differ, for FAIL messages. */
-function difference(sent: Uint8Array, got: Uint8Array): string {
-  const n = Math.min(sent.length, got.length);
-  let i = 0;
-  while (i < n && sent[i] === got[i]) i++;
-  if (i === n) return `sent ${sent.length} bytes, got ${got.length}`;
-  return `first difference at byte ${i}: sent ${bytesRepr(sent.subarray(i, i + 8))}, got ${
-    bytesRepr(got.subarray(i, i + 8))
-  }`;
-}
-
-/** Sends `data` on a new connection and reads exactly as many bytes back; FAIL on a mismatch. */
-async function echoOnce(
-  ctx: CaseContext,
-  server: Instance,
-  t: StreamTransport,
-  data: Uint8Array,
-  readChunk?: number,
-) {
-  const conn = await ctx.connect(server.address(t));
-  await writeAll(conn, ctx.evidence.sent(data), ctx.timeoutMs);
-  let got: Uint8Array;
-  if (readChunk) {
-    const parts: Uint8Array[] = [];
-    let n = 0;
-    while (n < data.length) {
-      const part = await readSome(conn, ctx.timeoutMs, readChunk);
-      if (part === null) {
-        throw new Failure(`connection closed after ${n} of ${data.length} echoed bytes`);
-      }
-      parts.push(part.slice());
-      n += part.length;
-    }
-    got = concat(parts);
-  } else {
-    got = await readExactly(conn, data.length, ctx.timeoutMs);
-  }
-  ctx.evidence.received(got);
-  if (!equalBytes(data, got)) throw new Failure(`echo differs: ${difference(data, got)}`);
-  return conn;
-}
+/**
+ * What a client that leaves without reading sends first: up to this many bytes, or until the
+ * server takes no more for {@linkcode STALL_MS} (its buffers and ours are full), so that a
+ * backlog is left in the server when the client goes.
+ */
+const BACKLOG_BYTES = 1 << 20;
+/** No progress for this long while writing a backlog means every buffer on the path is full. */
+const STALL_MS = 200;
 
 /**
  * The server transcript, allowing one empty connection right after start-up. Readiness
@@ -101,14 +80,13 @@ function serverTranscript(message: Uint8Array, chunkSize: number): Transcript {
  * waits again: the readiness probe's connection included, so lines cannot interleave.
  */
 async function transcriptSettled(ctx: CaseContext, server: Instance): Promise<void> {
-  const deadline = Date.now() + ctx.timeoutMs;
-  while (Date.now() < deadline && server.running) {
+  await waitUntil(() => {
+    if (!server.running) return true;
     const out = server.stdout.text();
     const opened = out.match(/^connection from/gm)?.length ?? 0;
     const ended = out.match(/^no data from/gm)?.length ?? 0;
-    if (opened === ended && out.endsWith("waiting for a connection\n")) return;
-    await sleep(10);
-  }
+    return opened === ended && out.endsWith("waiting for a connection\n");
+  }, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
 }
 
 /** Starts the target, echoes `message` once, stops it, and returns what it printed. */
@@ -125,7 +103,7 @@ async function transcriptOfOneEcho(
   }
   const server = await ctx.start();
   await transcriptSettled(ctx, server);
-  closeQuietly(await echoOnce(ctx, server, t, message));
+  closeQuietly(await expectEcho(ctx, server, t, message));
   await transcriptSettled(ctx, server);
   await server.stop();
   const output = server.stdout.text();
@@ -133,12 +111,32 @@ async function transcriptOfOneEcho(
   return output;
 }
 
-function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) {
-    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  }
-  return out;
+/**
+ * A client that sends a backlog (see {@linkcode BACKLOG_BYTES}), waits until its echo has
+ * begun, and leaves abruptly with the rest unread. Returns what it sent.
+ */
+async function leaveWithoutReading(
+  ctx: CaseContext,
+  server: Instance,
+  t: StreamTransport,
+): Promise<Uint8Array> {
+  const client = await step(
+    "the 1st client's connect",
+    server,
+    () => abruptClient(ctx, server.address(t)),
+  );
+  const backlog = ctx.random.bytes(BACKLOG_BYTES);
+  const sent = await step(
+    "the 1st client: sending its backlog",
+    server,
+    () => client.send(backlog, STALL_MS),
+  );
+  await client.firstByte(ctx.timeoutMs);
+  client.reset();
+  ctx.evidence.note(
+    `the 1st client sent ${sent} bytes, read 1 byte of the echo, and reset the connection`,
+  );
+  return ctx.evidence.bytes("sent by the 1st client", backlog.subarray(0, sent));
 }
 
 /**
@@ -153,15 +151,17 @@ function randomBytes(n: number): Uint8Array {
 export function streamEchoCases(t: StreamTransport): Case[] {
   const base = { kind: "stream-echo" as const, transport: t };
   const id = (n: number) => `echo/${t}/${n}`;
-  return [
+  const title = `Stream echo over ${t === "tcp" ? "TCP" : "a Unix domain socket"}`;
+  return inFamily(title, [
     {
       ...base,
       id: id(1),
       level: "MUST",
       requirement: "The tutorial message comes back byte-exact.",
+      hint: "echo every byte of every read, the last short read included",
       async run(ctx) {
         const server = await ctx.start();
-        await echoOnce(ctx, server, t, TUTORIAL_MESSAGE);
+        await expectEcho(ctx, server, t, TUTORIAL_MESSAGE);
         return pass(`${TUTORIAL_MESSAGE.length} bytes echoed exactly`);
       },
     },
@@ -171,10 +171,12 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       level: "MUST",
       requirement:
         "The echo reassembles to the message whatever the client's read size (16 bytes at a time, and all at once).",
+      hint: "send each chunk back in the order it was read, once",
       async run(ctx) {
         const server = await ctx.start();
-        closeQuietly(await echoOnce(ctx, server, t, TUTORIAL_MESSAGE, 16));
-        closeQuietly(await echoOnce(ctx, server, t, TUTORIAL_MESSAGE, 65536));
+        for (const readSize of [16, 65536]) {
+          closeQuietly(await expectEcho(ctx, server, t, TUTORIAL_MESSAGE, { readSize }));
+        }
         return pass("reassembled both with 16-byte reads and with one large read");
       },
     },
@@ -183,10 +185,11 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       id: id(3),
       level: "MUST",
       requirement: "The echo is binary-safe: all 256 byte values come back unchanged.",
+      hint: "treat the data as bytes: no decoding, no newline or NUL handling",
       async run(ctx) {
         const server = await ctx.start();
         const all = new Uint8Array(512).map((_, i) => (i < 256 ? i : 511 - i));
-        await echoOnce(ctx, server, t, all);
+        await expectEcho(ctx, server, t, all);
         return pass("all 256 byte values echoed unchanged, in both orders");
       },
     },
@@ -195,49 +198,15 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       id: id(4),
       level: "MUST",
       requirement:
-        "A 1 MiB random payload comes back exactly while the client writes and reads at the same time.",
+        "Random bytes streamed with both directions saturated (1 MiB or more, then a 256 KiB burst on each of 5 more connections, the reader pausing until the writer stalls) come back exactly.",
+      hint:
+        "never block writing one direction while the other is full: poll both, or a thread each",
       async run(ctx) {
         const server = await ctx.start();
-        const conn = await ctx.connect(server.address(t));
-        const data = randomBytes(1 << 20);
-        let sent = 0;
-        let received = 0;
-        const t0 = performance.now();
-        const writer = (async () => {
-          for (; sent < data.length; sent += 65536) {
-            await writeAll(conn, data.subarray(sent, sent + 65536), ctx.timeoutMs);
-          }
-          sent = data.length;
-        })();
-        writer.catch(() => {});
-        const parts: Uint8Array[] = [];
-        try {
-          while (received < data.length) {
-            const part = await readSome(conn, ctx.timeoutMs);
-            if (part === null) {
-              throw new Failure(
-                `connection closed: sent ${sent} of ${data.length} bytes, received ${received}`,
-              );
-            }
-            parts.push(part.slice());
-            received += part.length;
-          }
-          await writer;
-        } catch (err) {
-          if (err instanceof TimeoutError) {
-            throw new Failure(
-              `the echo stalled for ${ctx.timeoutMs} ms: sent ${
-                Math.min(sent, data.length)
-              } of ${data.length} bytes, received ${received}`,
-            );
-          }
-          throw err;
-        }
-        const got = concat(parts);
-        ctx.evidence.timing("transferMs", performance.now() - t0);
-        if (!equalBytes(data, got)) throw new Failure(`echo differs: ${difference(data, got)}`);
-        return pass(`${data.length} bytes echoed exactly`, {
-          mibPerSecond: Math.round(1000 / (performance.now() - t0)),
+        const { bytes, ms, pauses } = await expectDuplexEcho(ctx, server, t);
+        ctx.evidence.timing("transferMs", ms);
+        return pass(`${bytes} bytes echoed exactly, both directions saturated ${pauses} times`, {
+          mibPerSecond: Math.round(bytes / (1 << 20) / (ms / 1000)),
         });
       },
     },
@@ -247,27 +216,17 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       level: "MUST",
       requirement:
         "After the client shuts down its write side, the rest of the echo arrives, then end of stream.",
+      hint: "on end of stream, send what is still unsent before closing",
       async run(ctx) {
         const server = await ctx.start();
-        const conn = await ctx.connect(server.address(t));
+        const conn = await step(
+          "the client's connect",
+          server,
+          () => ctx.connect(server.address(t)),
+        );
         await writeAll(conn, ctx.evidence.sent(TUTORIAL_MESSAGE), ctx.timeoutMs);
         await conn.closeWrite();
-        let got: Uint8Array;
-        try {
-          got = await readUntilEof(conn, { timeoutMs: ctx.timeoutMs, maxBytes: 1 << 16 });
-        } catch (err) {
-          if (err instanceof TimeoutError) {
-            ctx.evidence.received(err.partial);
-            throw new Failure(
-              `no end of stream within ${ctx.timeoutMs} ms after shutdown(SHUT_WR); ${err.partial.length} bytes had come back`,
-            );
-          }
-          throw err;
-        }
-        ctx.evidence.received(got);
-        if (!equalBytes(TUTORIAL_MESSAGE, got)) {
-          throw new Failure(`after the half-close: ${difference(TUTORIAL_MESSAGE, got)}`);
-        }
+        await expectEchoThenEof(ctx, server, conn, TUTORIAL_MESSAGE);
         return pass("the whole echo arrived after the half-close, then end of stream");
       },
     },
@@ -276,27 +235,16 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       id: id(6),
       level: "MUST",
       requirement: "The server serves the next client after one leaves (three clients in turn).",
+      hint: "go back to accept() after a client leaves; do not exit",
       async run(ctx) {
         const server = await ctx.start();
         for (let i = 1; i <= 3; i++) {
-          let conn: Deno.Conn;
-          try {
-            conn = await echoOnce(
-              ctx,
-              server,
-              t,
-              new TextEncoder().encode(`client ${i}: ${"x".repeat(20)}`),
-            );
-          } catch (err) {
-            if (i > 1) {
-              throw new Failure(
-                `client ${i} was not served after client ${i - 1} left: ${(err as Error).message}`,
-              );
-            }
-            throw err;
-          }
-          closeQuietly(conn);
-          await sleep(20);
+          const message = encoder.encode(`client ${i}: ${"x".repeat(20)}`);
+          const context = i > 1 ? `after the ${ordinal(i - 1)} client left` : undefined;
+          closeQuietly(
+            await expectEcho(ctx, server, t, message, { who: `the ${ordinal(i)} client`, context }),
+          );
+          await settle(server, 20);
         }
         return pass("three clients in turn each got their echo");
       },
@@ -306,40 +254,35 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       id: id(7),
       level: "MUST",
       requirement:
-        "A new connection never receives bytes sent on an earlier one, even by a client that left without reading its echo.",
+        "A new connection never receives bytes sent on an earlier one, even when that client left without reading an echo backlog larger than the socket buffers.",
+      hint:
+        "keep each connection's data in that connection: no buffer, pipe or FIFO shared between them",
       async run(ctx) {
         const server = await ctx.start();
-        const first = await ctx.connect(server.address(t));
-        await writeAll(
-          first,
-          ctx.evidence.bytes(
-            "sent by the first client",
-            new TextEncoder().encode("LEFTOVER-BYTES-FROM-THE-FIRST-CLIENT"),
-          ),
-          ctx.timeoutMs,
-        );
-        await sleep(50);
-        closeQuietly(first);
-        await sleep(50);
-        const second = await ctx.connect(server.address(t));
+        const earlier = await leaveWithoutReading(ctx, server, t);
         const mine = ctx.evidence.bytes(
-          "sent by the second client",
-          new TextEncoder().encode("second client's own payload"),
+          "sent by the 2nd client",
+          encoder.encode("second client's own payload"),
         );
-        await writeAll(second, mine, ctx.timeoutMs);
-        await second.closeWrite();
-        const got = ctx.evidence.bytes(
-          "received by the second client",
-          await readUntilEof(second, { timeoutMs: ctx.timeoutMs, maxBytes: 1 << 16 }),
+        const after = "after the 1st client left without reading its echo";
+        const second = await step(
+          "the 2nd client's connect",
+          server,
+          () => ctx.connect(server.address(t)),
+          undefined,
+          after,
         );
-        if (!equalBytes(mine, got)) {
-          return fail(
-            `the second connection received ${
-              bytesRepr(got)
-            } instead of its own ${mine.length} bytes`,
-          );
-        }
-        return pass("the second connection received exactly its own bytes");
+        await step(
+          "the 2nd client: sending",
+          server,
+          () => writeAll(second, mine, ctx.timeoutMs),
+          undefined,
+          after,
+        );
+        await expectOwnBytesOnly(ctx, server, second, mine, earlier);
+        return pass(
+          `the second connection received exactly its own bytes (the first left ${earlier.length} unread)`,
+        );
       },
     },
     {
@@ -348,32 +291,11 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       level: "MUST",
       requirement:
         "A client that resets the connection (closes with its echo unread) does not stop the server: the next client is served.",
+      hint: "catch ConnectionResetError and BrokenPipeError per connection, then accept the next",
       async run(ctx) {
         const server = await ctx.start();
-        const rude = await ctx.connect(server.address(t));
-        try {
-          await writeAll(
-            rude,
-            ctx.evidence.bytes("sent by the resetting client", randomBytes(64 << 10)),
-            500,
-          );
-        } catch {
-          // the server may stop reading once its send buffer is full: that is fine
-        }
-        closeQuietly(rude);
-        await sleep(100);
-        if (!server.running) {
-          throw new Failure(
-            `the server exited after a client reset the connection (${server.describe()})`,
-          );
-        }
-        try {
-          await echoOnce(ctx, server, t, TUTORIAL_MESSAGE);
-        } catch (err) {
-          throw new Failure(
-            `the next client was not served after a reset: ${(err as Error).message}`,
-          );
-        }
+        await leaveWithoutReading(ctx, server, t);
+        await expectStillServing(ctx, server, t, "a client reset its connection", TUTORIAL_MESSAGE);
         return pass("the server survived the reset and served the next client");
       },
     },
@@ -381,27 +303,27 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       ...base,
       id: id(9),
       level: "SHOULD",
-      requirement: "Two clients are served at the same time.",
+      requirement:
+        "Two clients are served at the same time: a second client gets its echo while the first is connected and idle, then the first gets its own.",
+      hint:
+        "serve each connection in its own thread or process, or multiplex them with select/poll",
       async run(ctx) {
         const server = await ctx.start();
-        const a = await ctx.connect(server.address(t));
-        await writeAll(a, new TextEncoder().encode("first"), ctx.timeoutMs);
-        await readExactly(a, 5, ctx.timeoutMs);
-        try {
-          await echoOnce(
-            ctx,
-            server,
-            t,
-            new TextEncoder().encode("second, while the first is still connected"),
-          );
-        } catch (err) {
-          throw new Failure(
-            `a second client was not served while the first stayed connected: ${
-              (err as Error).message
-            }`,
-          );
-        }
-        return pass("a second client was served while the first stayed connected");
+        const first = await step(
+          "the 1st client's connect",
+          server,
+          () => ctx.connect(server.address(t)),
+        );
+        const who = "the 2nd client, while the 1st stayed connected and idle";
+        await expectEcho(ctx, server, t, encoder.encode("second, while the first is idle"), {
+          who,
+        });
+        await expectEchoOn(ctx, server, first, encoder.encode("first, after the second"), {
+          who: "the 1st client, after the 2nd was served",
+        });
+        return pass(
+          "a second client was served while the first stayed connected and idle; then the first was",
+        );
       },
     },
     {
@@ -410,9 +332,10 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       level: "INFO",
       requirement:
         "The server's read chunk size, from the largest `received` payload in its transcript.",
+      hint: "print each read as the tutorial does: received {data!r}",
       needs: { properties: ["transcript"], launch: true },
       async run(ctx) {
-        const message = randomBytes(4096);
+        const message = ctx.random.bytes(4096);
         const output = await transcriptOfOneEcho(ctx, t, message);
         const result = match(serverTranscript(message, message.length), output);
         if (!result.ok) {
@@ -420,9 +343,8 @@ export function streamEchoCases(t: StreamTransport): Case[] {
             `cannot read the chunk size: the transcript does not match SPEC: ${result.message}`,
           );
         }
-        const sizes = result.lines.filter((l) => l.pattern === "received {bytes}").map((l) =>
-          (l.values[0] as Uint8Array).length
-        );
+        const sizes = result.lines.filter((l) => l.pattern === "received {bytes}")
+          .map((l) => (l.values[0] as Uint8Array).length);
         const chunkSize = Math.max(...sizes);
         return pass(
           `largest read was ${chunkSize} bytes over ${sizes.length} reads of a ${message.length}-byte message`,
@@ -435,19 +357,18 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       id: id(11),
       level: "MUST",
       requirement:
-        "Where the target prints the tutorial transcript, it matches SPEC: lines in order, `received` payloads concatenate to what was sent, each at most the declared chunk size.",
+        "Where the target prints the tutorial transcript, it matches SPEC §1: lines in order, `received` payloads concatenate to what was sent, each at most the declared chunk size.",
+      hint: "print the lines of the transcript in SPEC §1, payloads as bytes repr (b'...')",
       needs: { properties: ["transcript"], launch: true },
       async run(ctx) {
         const output = await transcriptOfOneEcho(ctx, t, TUTORIAL_MESSAGE);
-        const result = match(
-          serverTranscript(TUTORIAL_MESSAGE, ctx.target.properties.chunkSize ?? 16),
-          output,
-        );
+        const chunkSize = ctx.target.properties.chunkSize ?? 16;
+        const result = match(serverTranscript(TUTORIAL_MESSAGE, chunkSize), output);
         if (!result.ok) return fail(`transcript does not match SPEC: ${result.message}`);
-        return pass("the transcript matches SPEC");
+        return pass("the transcript matches SPEC §1");
       },
     },
-  ];
+  ]);
 }
 
 /** Every stream echo case, TCP then UDS. */

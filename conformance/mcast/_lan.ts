@@ -21,9 +21,9 @@ import { waitUntil } from "../../src/checks/wait.ts";
 import { sockspecCommand } from "../../src/harness/sockspec_command.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 
-/** SPEC 5: the tutorial's group and port. */
+/** SPEC §5: the tutorial's group and port. */
 export const SPEC_GROUP = "224.3.29.71";
-/** SPEC 5: the tutorial's port. */
+/** SPEC §5: the tutorial's port. */
 export const SPEC_PORT = 10000;
 
 /** The observer program (python3), run on host C. */

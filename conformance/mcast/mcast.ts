@@ -1,5 +1,5 @@
 /**
- * Multicast cases (SPEC 5), ids `mcast/N`, for targets of kind `multicast` (a receiver
+ * Multicast cases (SPEC §5), ids `mcast/N`, for targets of kind `multicast` (a receiver
  * that joins a group and acknowledges each message).
  *
  * Each case builds a private segment of network namespaces ({@linkcode createLan}): the
@@ -50,7 +50,7 @@ const senderNeeds = { ...needs, properties: ["client"] };
  * multicastCases.map((c) => c.id); // ["mcast/1", "mcast/2", "mcast/3"]
  * ```
  */
-export const multicastCases: Case[] = inFamily("Multicast group messages (SPEC 5)", [{
+export const multicastCases: Case[] = inFamily("Multicast group messages (SPEC §5)", [{
   id: "mcast/1",
   level: "MUST",
   kind: "multicast",

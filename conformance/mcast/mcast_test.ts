@@ -8,7 +8,7 @@ import { multicastCases, OBSERVER_PATH } from "./mcast.ts";
 
 Deno.test("multicast cases: titled and hinted; the ones judging the sender need a declared one; the observer compiles", async () => {
   for (const c of multicastCases) {
-    assert.equal(c.familyTitle, "Multicast group messages (SPEC 5)", c.id);
+    assert.equal(c.familyTitle, "Multicast group messages (SPEC §5)", c.id);
     assert.ok((c.hint ?? "").length > 10, `${c.id} has no hint`);
     // separate hosts are what make the checks honest: every case builds its own segment
     assert.deepEqual(

@@ -1,5 +1,5 @@
 /**
- * Names, services, protocols and address forms (SPEC section 9), checked on the runtime the
+ * Names, services, protocols and address forms (SPEC §9), checked on the runtime the
  * suite runs on: its services and protocols databases, its resolver, and the address-form
  * helpers (`names/services/N`, `names/protocols/N`, `names/inet/N`, `names/addrinfo/N`).
  *
@@ -57,7 +57,7 @@ import { fromHex, pyRepr, toHex } from "../../src/python/repr.ts";
 import { withTimeout } from "../../src/net/sockets.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 
-/** SPEC 9: `getservbyname` values, in the SPEC's order. */
+/** SPEC §9: `getservbyname` values, in the SPEC's order. */
 export const SPEC_SERVICES: readonly (readonly [name: string, port: number])[] = [
   ["http", 80],
   ["https", 443],
@@ -70,7 +70,7 @@ export const SPEC_SERVICES: readonly (readonly [name: string, port: number])[] =
   ["pop3s", 995],
 ];
 
-/** SPEC 9: `getprotobyname` values. */
+/** SPEC §9: `getprotobyname` values. */
 export const SPEC_PROTOCOLS: readonly (readonly [name: string, number: number])[] = [
   ["icmp", 1],
   ["udp", 17],
@@ -259,7 +259,7 @@ const SPEC_V6 = ["2002:ac10:10a:1234:21e:52ff:fe74:40e", "2002ac10010a1234021e52
 const base = { level: "INFO", kind: "runtime" } as const;
 
 /**
- * The names cases (SPEC 9), all INFO, for targets of kind `runtime`.
+ * The names cases (SPEC §9), all INFO, for targets of kind `runtime`.
  *
  * @example
  * ```ts
@@ -268,10 +268,10 @@ const base = { level: "INFO", kind: "runtime" } as const;
  * ```
  */
 export const namesCases: readonly Case[] = [
-  ...inFamily("Services database (SPEC 9)", [{
+  ...inFamily("Services database (SPEC §9)", [{
     ...base,
     id: "names/services/1",
-    hint: "the services database (/etc/services) should map each SPEC name to its port",
+    hint: "the services database (/etc/services) should map each name of SPEC §9 to its port",
     requirement:
       "getservbyname gives http 80, https 443, ftp 21, gopher 70, smtp 25, imap 143, imaps 993, pop3 110, pop3s 995.",
     run(ctx) {
@@ -287,7 +287,7 @@ export const namesCases: readonly Case[] = [
     ...base,
     id: "names/services/2",
     hint:
-      "the SPEC name should be the primary name of its port in the services database, not an alias",
+      "the name SPEC §9 gives should be the primary name of its port in the services database, not an alias",
     requirement:
       "getservbyport is the reverse of getservbyname: 80 gives http, 443 https, ... 995 pop3s.",
     run(ctx) {
@@ -304,10 +304,10 @@ export const namesCases: readonly Case[] = [
       return Promise.resolve(verdict(entries, "getservbyport", `services database ${path}`));
     },
   }]),
-  ...inFamily("Protocols database (SPEC 9)", [{
+  ...inFamily("Protocols database (SPEC §9)", [{
     ...base,
     id: "names/protocols/1",
-    hint: "the protocols database (/etc/protocols) should give each SPEC protocol its number",
+    hint: "the protocols database (/etc/protocols) should give each protocol of SPEC §9 its number",
     requirement:
       "getprotobyname gives icmp 1, udp 17, tcp 6 (IPPROTO_ICMP, IPPROTO_UDP, IPPROTO_TCP).",
     run(ctx) {
@@ -320,7 +320,7 @@ export const namesCases: readonly Case[] = [
       return Promise.resolve(verdict(entries, "getprotobyname", `protocols database ${path}`));
     },
   }]),
-  ...inFamily("Address forms (SPEC 9)", [{
+  ...inFamily("Address forms (SPEC §9)", [{
     ...base,
     id: "names/inet/1",
     hint: "inet_aton/inet_ntoa convert between dotted quads and 4 bytes in network order",
@@ -369,7 +369,7 @@ export const namesCases: readonly Case[] = [
       return verdict(entries, "inet_pton/inet_ntop", from);
     },
   }]),
-  ...inFamily("Address info (SPEC 9)", [{
+  ...inFamily("Address info (SPEC §9)", [{
     ...base,
     id: "names/addrinfo/1",
     hint:
@@ -399,7 +399,7 @@ export const namesCases: readonly Case[] = [
       };
       const faults = addrinfoFaults(infos);
       if (faults.length) {
-        return fail(`${call} is not as SPEC 9 describes: ${faults.join("; ")}`, observed);
+        return fail(`${call} is not as SPEC §9 describes: ${faults.join("; ")}`, observed);
       }
       return pass(
         `${infos.length} tuple(s) for ${addresses}, canonname ${pyRepr(infos[0][3])}`,

@@ -1,5 +1,5 @@
 /**
- * Cases for program targets (SPEC 7): a command that runs to completion, here the socketpair
+ * Cases for program targets (SPEC §7): a command that runs to completion, here the socketpair
  * program, whose parent and child exchange `b'ping'` and `b'pong'` over a socket pair and
  * print the tutorial lines into one stdout (`program/socketpair/N`).
  *
@@ -40,7 +40,7 @@ export {
 } from "../../src/checks/program.ts";
 
 /**
- * The program cases (SPEC 7), for targets of kind `program`.
+ * The program cases (SPEC §7), for targets of kind `program`.
  *
  * @example
  * ```ts
@@ -48,7 +48,7 @@ export {
  * programCases.map((c) => c.id); // ["program/socketpair/1", ...]
  * ```
  */
-export const programCases: Case[] = inFamily("Socketpair program (SPEC 7)", [
+export const programCases: Case[] = inFamily("Socketpair program (SPEC §7)", [
   {
     id: "program/socketpair/1",
     level: "MUST",
@@ -109,7 +109,7 @@ export const programCases: Case[] = inFamily("Socketpair program (SPEC 7)", [
     level: "MUST",
     kind: "program",
     requirement:
-      "The lines keep SPEC 7's order under any stdout buffering: each process's lines in order, nothing else; where a process writes as it prints, the parent's start line before `message from parent`, and that before `response from child`.",
+      "The lines keep SPEC §7's order under any stdout buffering: each process's lines in order, nothing else; where a process writes as it prints, the parent's start line before `message from parent`, and that before `response from child`.",
     needs: { launch: true },
     hint:
       "print the response only after receiving it, and print each line once; see docs/transcripts.md for the orders accepted",

@@ -3,18 +3,25 @@ import { parseManifest } from "../../src/harness/manifest.ts";
 import { runCase } from "../../src/harness/runner.ts";
 import { serveRecords } from "../../src/reference/record/server.ts";
 import { recordCases } from "./record.ts";
+import { familyOf } from "../../src/case/case.ts";
 
 const cases = recordCases("tcp");
 
-Deno.test("record cases: ids, levels and transports", () => {
-  assert.deepEqual(cases.map((c) => `${c.id} ${c.level}`), [
-    "record/tcp/1 MUST",
-    "record/tcp/2 MUST",
-    "record/tcp/3 MUST",
-    "record/tcp/4 MUST",
-    "record/tcp/5 INFO",
-  ]);
-  assert.ok(recordCases("unix").every((c) => c.transport === "unix" && c.kind === "record"));
+Deno.test("record cases: unique ids, one titled family per transport, a hint on every case", () => {
+  for (const t of ["tcp", "unix"] as const) {
+    const all = recordCases(t);
+    const ids = all.map((c) => c.id);
+    assert.equal(new Set(ids).size, ids.length, `duplicate ids: ${ids}`);
+    for (const c of all) {
+      assert.equal(familyOf(c.id), `record/${t}`, `${c.id} is not in the record/${t} family`);
+      assert.ok(c.familyTitle, `${c.id} has no family title`);
+      assert.equal(c.familyTitle, all[0].familyTitle, `${c.id}: one title per family`);
+      assert.ok(c.hint && c.hint.length < 120, `${c.id}: a short hint for its FAIL`);
+      assert.equal(c.transport, t);
+      assert.equal(c.kind, "record");
+    }
+  }
+  assert.notEqual(recordCases("tcp")[0].familyTitle, recordCases("unix")[0].familyTitle);
 });
 
 Deno.test("record cases: SKIP or ERROR, saying why, when nothing can be observed or the format is unusable", async () => {

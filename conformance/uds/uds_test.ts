@@ -20,6 +20,7 @@ import { PROBE_UID, udsLifecycleCases } from "./uds.ts";
 import { commandExists, parseManifest } from "../../src/harness/manifest.ts";
 import { currentUid, processes, readProc } from "../../src/net/proc.ts";
 import { runCase } from "../../src/harness/runner.ts";
+import { familyOf } from "../../src/case/case.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const decoder = new TextDecoder();
@@ -211,26 +212,8 @@ Deno.test({
   },
 });
 
-/** A Unix socket server that clears the path, listens, and answers each client wrongly. */
-const WRONG_ECHO = `
-import os, socket, sys
-mode, path = sys.argv[1], sys.argv[2]
-try:
-    os.unlink(path)
-except FileNotFoundError:
-    pass
-s = socket.socket(socket.AF_UNIX)
-s.bind(path)
-s.listen()
-while True:
-    c, _ = s.accept()
-    data = c.recv(4096)
-    if mode == "upper":
-        c.sendall(data.upper())
-    elif mode == "half":
-        c.sendall(data[: len(data) // 2])
-    c.close()
-`;
+/** A Unix socket server that answers each client wrongly (fixtures/python/uds_wrong_echo.py). */
+const WRONG_ECHO = new URL("../../fixtures/python/uds_wrong_echo.py", import.meta.url).pathname;
 
 for (
   const [mode, cause] of [
@@ -250,7 +233,7 @@ for (
         name: `wrong-echo-${mode}`,
         kind: "stream-echo",
         transports: ["unix"],
-        command: ["python3", "-c", WRONG_ECHO, mode, "{path}"],
+        command: ["python3", WRONG_ECHO, mode, "{path}"],
         timeoutMs: 1000,
       }, "/test/wrong-echo.json");
       const c = udsLifecycleCases.find((c) => c.id === "uds/lifecycle/2")!;
@@ -263,3 +246,20 @@ for (
     },
   });
 }
+
+Deno.test("uds cases: unique ids, two titled families (lifecycle, perm), a hint on every case", () => {
+  const ids = udsLifecycleCases.map((c) => c.id);
+  assert.equal(new Set(ids).size, ids.length, `duplicate ids: ${ids}`);
+  const titles = new Map<string, Set<string | undefined>>();
+  for (const c of udsLifecycleCases) {
+    const family = familyOf(c.id);
+    assert.ok(["uds/lifecycle", "uds/perm"].includes(family), `${c.id} is in no uds family`);
+    titles.set(family, (titles.get(family) ?? new Set()).add(c.familyTitle));
+    assert.ok(c.hint && c.hint.length < 120, `${c.id}: a short hint`);
+    assert.equal(c.transport, "unix");
+  }
+  for (const [family, set] of titles) {
+    assert.equal(set.size, 1, `${family}: one title`);
+    assert.ok([...set][0], `${family} has a title`);
+  }
+});

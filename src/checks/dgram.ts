@@ -1,7 +1,7 @@
 /**
  * Datagram verifiers: what the `dgram/*` cases share. A {@linkcode DgramRig} is a started
  * datagram server and where to reach it; a {@linkcode DgramClient} is one client socket
- * that records what it sends and receives. The verifiers ({@linkcode expectEcho},
+ * that records what it sends and receives. The verifiers ({@linkcode expectDatagramEcho},
  * {@linkcode expectAnswer}, {@linkcode expectNoAnswer}) own the waiting and the failure
  * sentence: each names the step and says what was expected and what came. How the server
  * died, if it did, the runner adds once to every FAIL ("the target stopped by itself: pid
@@ -14,10 +14,10 @@
  * @example
  * ```ts
  * import type { CaseContext } from "../case/case.ts";
- * import { expectEcho, openClient, startDgram } from "./dgram.ts";
+ * import { expectDatagramEcho, openClient, startDgram } from "./dgram.ts";
  * async function firstEcho(ctx: CaseContext) {
  *   const rig = await startDgram(ctx, "udp");
- *   await expectEcho(rig, openClient(rig), new TextEncoder().encode("ping"), "the first datagram");
+ *   await expectDatagramEcho(rig, openClient(rig), new TextEncoder().encode("ping"), "the first datagram");
  * }
  * ```
  * @module
@@ -269,11 +269,11 @@ function isPrefix(prefix: Uint8Array, of: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { difference } from "./dgram.ts";
- * difference(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2])); // "came back truncated to 2 of 3 bytes"
+ * import { datagramDifference } from "./dgram.ts";
+ * datagramDifference(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2])); // "came back truncated to 2 of 3 bytes"
  * ```
  */
-export function difference(sent: Uint8Array, got: Uint8Array): string {
+export function datagramDifference(sent: Uint8Array, got: Uint8Array): string {
   if (got.length !== sent.length) {
     return isPrefix(got, sent)
       ? `came back truncated to ${got.length} of ${counted(sent.length, "byte")}`
@@ -324,13 +324,13 @@ export async function expectAnswer(
  * @example
  * ```ts
  * import type { DgramClient, DgramRig } from "./dgram.ts";
- * import { expectEcho } from "./dgram.ts";
+ * import { expectDatagramEcho } from "./dgram.ts";
  * async function firstDatagram(rig: DgramRig, client: DgramClient) {
- *   await expectEcho(rig, client, new TextEncoder().encode("ping"), "the first datagram");
+ *   await expectDatagramEcho(rig, client, new TextEncoder().encode("ping"), "the first datagram");
  * }
  * ```
  */
-export async function expectEcho(
+export async function expectDatagramEcho(
   rig: DgramRig,
   client: DgramClient,
   data: Uint8Array,
@@ -341,7 +341,7 @@ export async function expectEcho(
   if (!equalBytes(got.data, data)) {
     throw new Failure(
       `${step}: expected the same ${counted(data.length, "byte")} back, but the datagram ${
-        difference(data, got.data)
+        datagramDifference(data, got.data)
       }`,
     );
   }
@@ -711,7 +711,7 @@ export async function expectTruncated(
   if (!(got.data.length === size && equalBytes(got.data, data.subarray(0, size)))) {
     throw new Failure(
       `${step}: expected it truncated to the declared ${counted(size, "byte")}, but it ${
-        difference(data, got.data)
+        datagramDifference(data, got.data)
       }`,
     );
   }

@@ -10,9 +10,9 @@ import { runCase } from "../harness/runner.ts";
 import { openDatagram } from "../net/datagram.ts";
 import {
   counted,
+  datagramDifference,
   describeProbe,
-  difference,
-  expectEcho,
+  expectDatagramEcho,
   expectNoAnswer,
   openClient,
   Prober,
@@ -72,9 +72,9 @@ Deno.test("a Unix client sends again after a receive timed out, and keeps what c
         const rig = await startDgram(ctx, "unixgram");
         const client = openClient(rig);
         assert.equal(await client.receive(30), undefined); // a receive is left pending
-        await expectEcho(rig, client, enc("after a timeout"), "the send after a timeout");
+        await expectDatagramEcho(rig, client, enc("after a timeout"), "the send after a timeout");
         await expectNoAnswer(client, 30, "then");
-        await expectEcho(rig, client, enc("and again"), "a second send after a timeout");
+        await expectDatagramEcho(rig, client, enc("and again"), "a second send after a timeout");
         return pass("ok");
       }),
     );
@@ -89,7 +89,7 @@ Deno.test("the verifiers' failure sentences name the step, what was expected and
       target(path),
       unixCase(async (ctx) => {
         const rig = await startDgram(ctx, "unixgram");
-        await expectEcho(rig, openClient(rig), enc("hello"), "the greeting");
+        await expectDatagramEcho(rig, openClient(rig), enc("hello"), "the greeting");
         return pass("unreachable");
       }),
     );
@@ -105,7 +105,7 @@ Deno.test("the verifiers' failure sentences name the step, what was expected and
       target(path),
       unixCase(async (ctx) => {
         const rig = await startDgram(ctx, "unixgram");
-        await expectEcho(rig, openClient(rig), enc("x"), "the only datagram");
+        await expectDatagramEcho(rig, openClient(rig), enc("x"), "the only datagram");
         return pass("unreachable");
       }),
     );
@@ -134,10 +134,10 @@ Deno.test("probes from one client skip late answers to earlier probes", async ()
 });
 
 Deno.test("difference, counted and describeProbe say it once, in words", () => {
-  assert.equal(difference(enc("abc"), enc("ab")), "came back truncated to 2 of 3 bytes");
-  assert.equal(difference(enc("abc"), enc("abc")), "came back whole");
+  assert.equal(datagramDifference(enc("abc"), enc("ab")), "came back truncated to 2 of 3 bytes");
+  assert.equal(datagramDifference(enc("abc"), enc("abc")), "came back whole");
   assert.match(
-    difference(enc("abc"), enc("abcd")),
+    datagramDifference(enc("abc"), enc("abcd")),
     /^came back as 4 bytes \(b'abcd'\.\.\.\) instead of 3$/,
   );
   assert.equal(counted(1, "byte"), "1 byte");

@@ -24,9 +24,9 @@ import { waitUntil } from "./wait.ts";
 
 const encoder = new TextEncoder();
 
-/** The line the child prints once it has the parent's message (SPEC 7). */
+/** The line the child prints once it has the parent's message (SPEC §7). */
 export const MESSAGE_LINE: string = `message from parent: ${bytesRepr(encoder.encode("ping"))}`;
-/** The line the parent prints once it has the child's answer (SPEC 7). */
+/** The line the parent prints once it has the child's answer (SPEC §7). */
 export const RESPONSE_LINE: string = `response from child: ${bytesRepr(encoder.encode("pong"))}`;
 
 /**
@@ -111,7 +111,7 @@ export function checkExchange(output: string): Outcome {
 }
 
 /**
- * Judges the order: the output fits SPEC 7's transcript ({@linkcode socketpairTranscript})
+ * Judges the order: the output fits SPEC §7's transcript ({@linkcode socketpairTranscript})
  * under some stdout buffering of parent and child (see docs/transcripts.md): each process's
  * lines in order; where a process writes as it prints, the parent's start line before the
  * message and the message before the response; a block-buffered process's lines as one
@@ -130,7 +130,7 @@ export function checkOrder(output: string): Outcome {
   const first = result.lines[0];
   const how = Object.entries(result.buffering ?? {}).map(([p, b]) => `${p} ${b}`).join(", ");
   return pass(
-    `all ${result.lines.length} lines fit SPEC 7, the ${first.process}'s start line first (${how}${
+    `all ${result.lines.length} lines fit SPEC §7, the ${first.process}'s start line first (${how}${
       result.split ? "; lines split by the other process's output" : ""
     })`,
     { firstLine: first.text, buffering: how, split: result.split ?? false },

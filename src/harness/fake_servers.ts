@@ -40,6 +40,7 @@ import {
   type StreamAddress,
 } from "../net/sockets.ts";
 import { type DatagramAddress, openDatagram } from "../net/datagram.ts";
+import { errnoMessage } from "../python/errno.ts";
 
 /** The most connections a fake stream server accepts; later ones are closed at once. */
 export const MAX_CONNECTIONS = 8;
@@ -316,7 +317,7 @@ async function serve(
         err instanceof Deno.errors.BrokenPipe;
       log.end = closing()
         ? { at: now(), how: "server" }
-        : { at: now(), how: reset ? "reset" : "error", message: (err as Error).message };
+        : { at: now(), how: reset ? "reset" : "error", message: errnoMessage(err) };
     }
   } finally {
     if (log.end === undefined) log.end = { at: now(), how: "server" };

@@ -388,3 +388,37 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Reads one `\n`-terminated line (without the `\n`), or what came before the peer closed
+ * (`null` if nothing came); throws {@linkcode TimeoutError} after `timeoutMs` without a byte, and an
+ * error when the line exceeds `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * import { readLine } from "./sockets.ts";
+ * async function readReply(conn: Deno.Conn): Promise<string | null> {
+ *   return await readLine(conn, 2000); // the server's JSON line, without its "\n"
+ * }
+ * ```
+ */
+export async function readLine(
+  conn: Deno.Conn,
+  timeoutMs: number,
+  maxBytes = 1 << 16,
+): Promise<string | null> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  while (total <= maxBytes) {
+    // One byte at a time would be slow; a server sends the line and nothing after it.
+    const chunk = await readSome(conn, timeoutMs, 4096);
+    if (chunk === null) break;
+    const nl = chunk.indexOf(0x0a);
+    parts.push(chunk.slice(0, nl < 0 ? chunk.length : nl));
+    total += chunk.length;
+    if (nl >= 0) break;
+  }
+  if (total > maxBytes) throw new Error(`the reply line is longer than ${maxBytes} bytes`);
+  if (total === 0) return null;
+  return new TextDecoder().decode(concat(parts));
+}

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { match, structClientTranscript } from "../../transcript/transcript.ts";
 import { closeQuietly, connect, freePort, writeAll } from "../../net/sockets.ts";
-import { readLine, runRecordClient } from "./client.ts";
+import { runRecordClient } from "./client.ts";
+import { readLine } from "../../net/sockets.ts";
 import { serveRecords } from "./server.ts";
 
 async function withServer(

@@ -46,7 +46,7 @@ import {
 import { errnoLine } from "../../python/errno.ts";
 import { Struct } from "../../python/struct.ts";
 import { TUTORIAL_FORMAT } from "../../transcript/transcript.ts";
-import { errorReply, recordReply } from "./codec.ts";
+import { errorReply, recordReply } from "../../python/struct_codec.ts";
 import { peerName, serveStream, startupLine } from "../stream/server.ts";
 
 export { TUTORIAL_FORMAT };

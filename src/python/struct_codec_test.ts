@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { fromHex, toHex } from "../../python/repr.ts";
-import { pack, Struct, StructError } from "../../python/struct.ts";
+import { fromHex, toHex } from "./repr.ts";
+import { pack, Struct, StructError } from "./struct.ts";
 import {
   byteOrderOf,
   errorReply,
@@ -8,7 +8,7 @@ import {
   recordReply,
   swapByteOrder,
   valuesJson,
-} from "./codec.ts";
+} from "./struct_codec.ts";
 
 const ab = new TextEncoder().encode("ab");
 

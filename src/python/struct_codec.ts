@@ -22,8 +22,8 @@
  *
  * @example
  * ```ts
- * import { Struct } from "../../python/struct.ts";
- * import { recordReply } from "./codec.ts";
+ * import { Struct } from "./struct.ts";
+ * import { recordReply } from "./struct_codec.ts";
  * const s = new Struct("I 2s f");
  * const record = s.pack(1, new TextEncoder().encode("ab"), 2.7);
  * console.log(recordReply(s, record));
@@ -32,8 +32,8 @@
  * @module
  */
 
-import { calcsize, Struct, type StructValue } from "../../python/struct.ts";
-import { floatRepr, toHex } from "../../python/repr.ts";
+import { calcsize, Struct, type StructValue } from "./struct.ts";
+import { floatRepr, toHex } from "./repr.ts";
 
 /** One item of a struct format: a code with its repeat count, where it sits in the record. */
 export interface RecordField {
@@ -57,7 +57,7 @@ const CODES = "xcbB?hHiIlLqQnNefdspP";
  *
  * @example
  * ```ts
- * import { recordFields } from "./codec.ts";
+ * import { recordFields } from "./struct_codec.ts";
  * recordFields("I 2s f").map((f) => `${f.code}@${f.offset}`); // ["I@0", "s@4", "f@8"]
  * ```
  */
@@ -93,8 +93,8 @@ export function recordFields(fmt: string): RecordField[] {
  *
  * @example
  * ```ts
- * import { fromHex, toHex } from "../../python/repr.ts";
- * import { swapByteOrder } from "./codec.ts";
+ * import { fromHex, toHex } from "./repr.ts";
+ * import { swapByteOrder } from "./struct_codec.ts";
  * toHex(swapByteOrder("I 2s f", fromHex("0100000061620000cdcc2c40")));
  * // "0000000161620000402ccccd"
  * ```
@@ -117,7 +117,7 @@ export function swapByteOrder(fmt: string, record: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { byteOrderOf } from "./codec.ts";
+ * import { byteOrderOf } from "./struct_codec.ts";
  * byteOrderOf("!I 2s f"); // "big"
  * ```
  */
@@ -146,7 +146,7 @@ function valueJson(code: string, v: StructValue): string {
  *
  * @example
  * ```ts
- * import { valuesJson } from "./codec.ts";
+ * import { valuesJson } from "./struct_codec.ts";
  * valuesJson("<d?", [2, true]); // "[2.0,true]"
  * ```
  */
@@ -160,8 +160,8 @@ export function valuesJson(fmt: string, values: readonly StructValue[]): string 
  *
  * @example
  * ```ts
- * import { Struct } from "../../python/struct.ts";
- * import { recordReply } from "./codec.ts";
+ * import { Struct } from "./struct.ts";
+ * import { recordReply } from "./struct_codec.ts";
  * const s = new Struct("<H");
  * recordReply(s, s.pack(7)); // '{"format":"<H","hex":"0700","repr":"(7,)","values":[7]}'
  * ```
@@ -178,7 +178,7 @@ export function recordReply(struct: Struct, record: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { errorReply } from "./codec.ts";
+ * import { errorReply } from "./struct_codec.ts";
  * errorReply("short record: 4 of 12 bytes", new Uint8Array([1, 0, 0, 0]));
  * // '{"error":"short record: 4 of 12 bytes","hex":"01000000"}'
  * ```
