@@ -10,10 +10,11 @@
  * ```ts
  * import { expectEchoAt, expectServing } from "./node.ts";
  * import type { CaseContext } from "../case/case.ts";
- * declare const ctx: CaseContext;
- * const instance = await ctx.start({ wait: false });
- * await expectServing(ctx, instance, instance.path!, "with nothing at the path");
- * await expectEchoAt(ctx, instance.path!, "hello");
+ * async function example(ctx: CaseContext) {
+ *   const instance = await ctx.start({ wait: false });
+ *   await expectServing(ctx, instance, instance.path!, "with nothing at the path");
+ *   await expectEchoAt(ctx, instance.path!, "hello");
+ * }
  * ```
  * @module
  */

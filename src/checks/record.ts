@@ -9,10 +9,11 @@
  * ```ts
  * import { expectDecoded, planFor } from "./record.ts";
  * import type { CaseContext } from "../case/case.ts";
- * declare const ctx: CaseContext;
- * const plan = planFor(ctx);
- * const server = await ctx.start();
- * await expectDecoded(ctx, server, "tcp", plan, [plan.record], "the record was not decoded");
+ * async function example(ctx: CaseContext) {
+ *   const plan = planFor(ctx);
+ *   const server = await ctx.start();
+ *   await expectDecoded(ctx, server, "tcp", plan, [plan.record], "the record was not decoded");
+ * }
  * ```
  * @module
  */

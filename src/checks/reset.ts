@@ -19,11 +19,12 @@
  * ```ts
  * import { abruptClient } from "./reset.ts";
  * import type { CaseContext } from "../case/case.ts";
- * declare const ctx: CaseContext;
- * const client = await abruptClient(ctx, { transport: "tcp", hostname: "127.0.0.1", port: 10000 });
- * await client.send(new Uint8Array(65536), 500);
- * await client.firstByte(1000);
- * client.reset(); // the server's next recv raises ConnectionResetError
+ * async function example(ctx: CaseContext) {
+ *   const client = await abruptClient(ctx, { transport: "tcp", hostname: "127.0.0.1", port: 10000 });
+ *   await client.send(new Uint8Array(65536), 500);
+ *   await client.firstByte(1000);
+ *   client.reset(); // the server's next recv raises ConnectionResetError
+ * }
  * ```
  * @module
  */

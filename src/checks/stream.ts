@@ -9,10 +9,10 @@
  * import { expectEcho } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * // "the 2nd client: reading 42 bytes: 41 came back, then nothing for 1000 ms (the last byte b'.' is missing); the server is still running"
- * await expectEcho(ctx, server, "tcp", new TextEncoder().encode("hello"), { who: "the 2nd client" });
+ * async function example(ctx: CaseContext, server: Instance) {
+ *   // "the 2nd client: reading 42 bytes: 41 came back, then nothing for 1000 ms (the last byte b'.' is missing); the server is still running"
+ *   await expectEcho(ctx, server, "tcp", new TextEncoder().encode("hello"), { who: "the 2nd client" });
+ * }
  * ```
  * @module
  */
@@ -68,8 +68,9 @@ export function lastWords(server: Instance): string {
  * ```ts
  * import { howItEnded } from "./stream.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const server: Instance;
- * howItEnded(server); // 'exited with code 1: "OSError: [Errno 98] Address already in use"'
+ * async function example(server: Instance) {
+ *   howItEnded(server); // 'exited with code 1: "OSError: [Errno 98] Address already in use"'
+ * }
  * ```
  */
 export function howItEnded(server: Instance): string {
@@ -87,8 +88,9 @@ export function howItEnded(server: Instance): string {
  * ```ts
  * import { serverState } from "./stream.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const server: Instance;
- * serverState(server); // "the server had exited with code 0"
+ * async function example(server: Instance) {
+ *   serverState(server); // "the server had exited with code 0"
+ * }
  * ```
  */
 export function serverState(server: Instance | undefined): string {
@@ -196,9 +198,9 @@ export function whatWasSeen(err: unknown, expected?: Uint8Array): string {
  * import { step } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * const conn = await step("the 2nd client's connect", server, () => ctx.connect(server.address("tcp")));
+ * async function example(ctx: CaseContext, server: Instance) {
+ *   const conn = await step("the 2nd client's connect", server, () => ctx.connect(server.address("tcp")));
+ * }
  * ```
  */
 export async function step<T>(
@@ -247,9 +249,9 @@ export interface EchoOptions {
  * import { expectEcho } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * await expectEcho(ctx, server, "unix", new Uint8Array([0, 1, 2]), { readSize: 16 });
+ * async function example(ctx: CaseContext, server: Instance) {
+ *   await expectEcho(ctx, server, "unix", new Uint8Array([0, 1, 2]), { readSize: 16 });
+ * }
  * ```
  */
 export async function expectEcho(
@@ -279,10 +281,9 @@ export async function expectEcho(
  * import { expectEchoOn } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * declare const conn: Deno.Conn;
- * await expectEchoOn(ctx, server, conn, new Uint8Array([1, 2, 3]), { who: "the 1st client" });
+ * async function example(ctx: CaseContext, server: Instance, conn: Deno.Conn) {
+ *   await expectEchoOn(ctx, server, conn, new Uint8Array([1, 2, 3]), { who: "the 1st client" });
+ * }
  * ```
  */
 export async function expectEchoOn(
@@ -359,10 +360,9 @@ async function readEcho(
  * import { expectEchoThenEof } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * declare const conn: Deno.Conn;
- * await expectEchoThenEof(ctx, server, conn, new Uint8Array(42));
+ * async function example(ctx: CaseContext, server: Instance, conn: Deno.Conn) {
+ *   await expectEchoThenEof(ctx, server, conn, new Uint8Array(42));
+ * }
  * ```
  */
 export async function expectEchoThenEof(
@@ -400,9 +400,9 @@ export async function expectEchoThenEof(
  * import { expectStillServing } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * await expectStillServing(ctx, server, "tcp", "a client reset its connection", new Uint8Array(8));
+ * async function example(ctx: CaseContext, server: Instance) {
+ *   await expectStillServing(ctx, server, "tcp", "a client reset its connection", new Uint8Array(8));
+ * }
  * ```
  */
 export async function expectStillServing(
@@ -464,9 +464,9 @@ export interface DuplexResult {
  * import { expectDuplexEcho } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * const { bytes, ms } = await expectDuplexEcho(ctx, server, "tcp");
+ * async function example(ctx: CaseContext, server: Instance) {
+ *   const { bytes, ms } = await expectDuplexEcho(ctx, server, "tcp");
+ * }
  * ```
  */
 export async function expectDuplexEcho(
@@ -574,10 +574,9 @@ async function duplexOnce(
  * import { expectOwnBytesOnly } from "./stream.ts";
  * import type { CaseContext } from "../case/case.ts";
  * import type { Instance } from "../harness/target.ts";
- * declare const ctx: CaseContext;
- * declare const server: Instance;
- * declare const conn: Deno.Conn;
- * await expectOwnBytesOnly(ctx, server, conn, new Uint8Array(27), new Uint8Array(1 << 20));
+ * async function example(ctx: CaseContext, server: Instance, conn: Deno.Conn) {
+ *   await expectOwnBytesOnly(ctx, server, conn, new Uint8Array(27), new Uint8Array(1 << 20));
+ * }
  * ```
  */
 export async function expectOwnBytesOnly(

@@ -10,19 +10,32 @@
  * @module
  */
 
-const pattern = new RegExp(Deno.args[0] ?? "");
-const decoder = new TextDecoder();
-let pending = "";
-for await (const chunk of Deno.stdin.readable) {
-  pending += decoder.decode(chunk, { stream: true });
-  let from = 0;
-  for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n", from)) {
-    if (pattern.test(pending.slice(from, nl))) {
-      await Deno.stdout.write(new TextEncoder().encode("match\n"));
-      Deno.exit(0);
+/**
+ * Reads lines from `input` and resolves true at the first one `pattern` matches, false at
+ * the end of input.
+ */
+export async function firstMatch(
+  pattern: RegExp,
+  input: ReadableStream<Uint8Array>,
+): Promise<boolean> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of input) {
+    pending += decoder.decode(chunk, { stream: true });
+    let from = 0;
+    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n", from)) {
+      if (pattern.test(pending.slice(from, nl))) return true;
+      from = nl + 1;
     }
-    from = nl + 1;
+    pending = pending.slice(from);
   }
-  pending = pending.slice(from);
+  return false;
 }
-Deno.exit(1);
+
+if (import.meta.main) {
+  if (await firstMatch(new RegExp(Deno.args[0] ?? ""), Deno.stdin.readable)) {
+    await Deno.stdout.write(new TextEncoder().encode("match\n"));
+    Deno.exit(0);
+  }
+  Deno.exit(1);
+}
