@@ -2,16 +2,27 @@
  * Running a client target for a case: start its `command` with `{host}`, `{port}` and
  * `{path}` of the server the case plays, supervised exactly as a server is (its own
  * session under `setsid`, output captured and bounded, torn down after the case), wait for
- * it to exit within the target's timeout, and describe what it did for messages.
+ * it to exit within the target's timeout, and describe what it did for messages; and the
+ * verifiers the client families share ({@linkcode expectTranscript},
+ * {@linkcode expectGaveUp}, {@linkcode neverConnected}).
  *
  * @module
  */
 
-import { type Case, type CaseContext, Skip, TargetError } from "../../src/case/case.ts";
+import {
+  type Case,
+  type CaseContext,
+  Failure,
+  type Outcome,
+  pass,
+  Skip,
+  TargetError,
+} from "../../src/case/case.ts";
 import { commandExists } from "../../src/harness/manifest.ts";
 import { type Instance, startInstance } from "../../src/harness/target.ts";
 import { currentUid } from "../../src/net/proc.ts";
-import { sleep } from "../../src/net/sockets.ts";
+import { formatAddress, sleep, type StreamAddress } from "../../src/net/sockets.ts";
+import type { MatchOk, MatchResult } from "../../src/transcript/transcript.ts";
 
 /** Where the client is pointed: the fake server's port or socket path. */
 export interface ClientWhere {
@@ -225,4 +236,71 @@ const TAIL_BYTES = 4096;
 /** Every non-empty line of the client's stdout and stderr. */
 export function outputLines(run: ClientRun): string[] {
   return `${run.stdout}\n${run.stderr}`.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+}
+
+/** A FAIL for a client that never connected to the server at `address`, saying how it ended. */
+export function neverConnected(address: StreamAddress, run: ClientRun): Failure {
+  return new Failure(
+    `the client never connected to ${formatAddress(address)}; it ${describeEnd(run)}: ${
+      outputTail(run)
+    }`,
+  );
+}
+
+/**
+ * The verifier for a client's transcript: `result` (its output matched against SPEC
+ * `section`, such as `SPEC §4`) fits, and the client exited 0; it throws a
+ * {@linkcode Failure} otherwise. With `endOnMismatch`, a mismatch of a client still running
+ * says so: `the transcript does not match SPEC: ... (the client was still running after ...)`.
+ */
+export function expectTranscript(
+  run: ClientRun,
+  result: MatchResult,
+  section: string,
+  endOnMismatch = true,
+): MatchOk {
+  if (!result.ok) {
+    const end = endOnMismatch && !run.status ? ` (the client ${describeEnd(run)})` : "";
+    throw new Failure(`the transcript does not match SPEC: ${result.message}${end}`);
+  }
+  if (!run.status || run.status.code !== 0) {
+    throw new Failure(`the transcript matches ${section}, but the client ${describeEnd(run)}`);
+  }
+  return result;
+}
+
+/** How {@linkcode expectGaveUp} words a client that did not give up. */
+export interface GiveUpWords {
+  /** Its transcript lines: anything else it prints is it saying something. */
+  transcriptLine: RegExp;
+  /** After `the client was still running after N ms`, before `; its output ends with`. */
+  stillRunning: string;
+  /** What a client that exited 0 behaved as if: `it had been answered`. */
+  asIf: string;
+}
+
+/**
+ * The verifier for a client that got no (whole) answer, `what` having happened: it must end
+ * within its time, with a non-zero status, having said something besides its transcript.
+ */
+export function expectGaveUp(run: ClientRun, what: string, words: GiveUpWords): Outcome {
+  if (!run.status) {
+    throw new Failure(
+      `${what}; the client ${describeEnd(run)}${words.stillRunning}; its output ends with: ${
+        outputTail(run)
+      }`,
+    );
+  }
+  if (run.status.code === 0) {
+    throw new Failure(`${what}; the client exited 0 as if ${words.asIf}: ${outputTail(run)}`);
+  }
+  const said = outputLines(run).filter((l) => !words.transcriptLine.test(l));
+  if (said.length === 0) {
+    throw new Failure(
+      `${what}; the client ${describeEnd(run)} without saying why (only transcript lines): ${
+        outputTail(run)
+      }`,
+    );
+  }
+  return pass(`${what}; the client ${describeEnd(run)}, saying ${JSON.stringify(said.at(-1))}`);
 }

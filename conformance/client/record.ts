@@ -11,7 +11,15 @@
  * @module
  */
 
-import { type Case, type CaseContext, fail, pass, Skip, TargetError } from "../../src/case/case.ts";
+import {
+  type Case,
+  type CaseContext,
+  fail,
+  type Outcome,
+  pass,
+  Skip,
+  TargetError,
+} from "../../src/case/case.ts";
 import { toHex } from "../../src/python/repr.ts";
 import { equalBytes, formatAddress } from "../../src/net/sockets.ts";
 import { Struct } from "../../src/python/struct.ts";
@@ -22,7 +30,15 @@ import {
 } from "../../src/harness/fake_servers.ts";
 import { TUTORIAL_FORMAT, TUTORIAL_VALUES } from "../../src/transcript/transcript.ts";
 import { match, structClientTranscript } from "../../src/transcript/transcript.ts";
-import { type ClientWhere, describeEnd, outputTail, runClient, withClientTails } from "./_run.ts";
+import {
+  type ClientRun,
+  type ClientWhere,
+  describeEnd,
+  expectTranscript,
+  neverConnected,
+  runClient,
+  withClientTails,
+} from "./_run.ts";
 
 /** The tutorial record, `(1, b'ab', 2.7)` packed with `I 2s f` in this host's native order. */
 export const TUTORIAL_RECORD: Uint8Array = new Struct(TUTORIAL_FORMAT).pack(...TUTORIAL_VALUES);
@@ -68,35 +84,7 @@ export const recordClientCases: Case[] = ([
       const { server, where } = serve(ctx);
       const run = await runClient(ctx, where);
       await server.waitFor((s) => s.connections[0]?.end !== undefined, 100);
-      const conn = server.connections[0];
-      if (!conn) {
-        return fail(
-          `the client never connected to ${formatAddress(server.address)}; it ${
-            describeEnd(run)
-          }: ${outputTail(run)}`,
-        );
-      }
-      for (const r of conn.received) ctx.evidence.bytes(`received at ${r.at} ms`, r.data);
-      ctx.evidence.bytes("expected", TUTORIAL_RECORD);
-      const got = joined(conn.received);
-      const arrived = `${got.length} bytes ${toHex(got.subarray(0, 64))}${
-        got.length > 64 ? "..." : ""
-      } in ${conn.received.length} read(s)`;
-      if (!equalBytes(got, TUTORIAL_RECORD)) {
-        return fail(
-          `the server received ${arrived}, not the 12 bytes ${toHex(TUTORIAL_RECORD)}${
-            conn.end ? "" : ` (the client ${describeEnd(run)})`
-          }`,
-        );
-      }
-      if (!conn.end || conn.end.how !== "eof") {
-        return fail(
-          `the record arrived whole, but the connection ${
-            conn.end ? `ended with a ${conn.end.how}` : "was never closed"
-          } (the client ${describeEnd(run)})`,
-        );
-      }
-      return pass(`the server received exactly ${arrived}, then an orderly close`);
+      return expectRecordSent(ctx, server, run);
     },
   },
   {
@@ -108,23 +96,40 @@ export const recordClientCases: Case[] = ([
     hint:
       "print('values =', values), then print('sending {!r}'.format(binascii.hexlify(packed_data))), as the tutorial does",
     async run(ctx) {
-      const { where } = serve(ctx);
-      const run = await runClient(ctx, where);
-      const result = match(
-        structClientTranscript({ packedHex: toHex(TUTORIAL_RECORD) }),
-        run.stdout,
-      );
-      if (!result.ok) {
-        return fail(
-          `the transcript does not match SPEC: ${result.message}${
-            run.status ? "" : ` (the client ${describeEnd(run)})`
-          }`,
-        );
-      }
-      if (!run.status || run.status.code !== 0) {
-        return fail(`the transcript matches SPEC §6, but the client ${describeEnd(run)}`);
-      }
+      const run = await runClient(ctx, serve(ctx).where);
+      const spec = structClientTranscript({ packedHex: toHex(TUTORIAL_RECORD) });
+      expectTranscript(run, match(spec, run.stdout), "SPEC §6");
       return pass("the transcript matches SPEC §6, exit status 0");
     },
   },
 ] as Case[]).map(withClientTails);
+
+/**
+ * The verifier of `client/record/1`: the server's first connection brought exactly
+ * {@linkcode TUTORIAL_RECORD}, then an orderly end of stream.
+ */
+function expectRecordSent(ctx: CaseContext, server: FakeStreamServer, run: ClientRun): Outcome {
+  const conn = server.connections[0];
+  if (!conn) throw neverConnected(server.address, run);
+  for (const r of conn.received) ctx.evidence.bytes(`received at ${r.at} ms`, r.data);
+  ctx.evidence.bytes("expected", TUTORIAL_RECORD);
+  const got = joined(conn.received);
+  const arrived = `${got.length} bytes ${toHex(got.subarray(0, 64))}${
+    got.length > 64 ? "..." : ""
+  } in ${conn.received.length} read(s)`;
+  if (!equalBytes(got, TUTORIAL_RECORD)) {
+    return fail(
+      `the server received ${arrived}, not the 12 bytes ${toHex(TUTORIAL_RECORD)}${
+        conn.end ? "" : ` (the client ${describeEnd(run)})`
+      }`,
+    );
+  }
+  if (!conn.end || conn.end.how !== "eof") {
+    return fail(
+      `the record arrived whole, but the connection ${
+        conn.end ? `ended with a ${conn.end.how}` : "was never closed"
+      } (the client ${describeEnd(run)})`,
+    );
+  }
+  return pass(`the server received exactly ${arrived}, then an orderly close`);
+}

@@ -298,6 +298,49 @@ export async function clientRun(
   };
 }
 
+/**
+ * The verifier of `dgram/udp/10`'s first half: asked for `max` bytes (as many as fit), the
+ * client sent them as one datagram, exited 0, and did not call them too long.
+ */
+export function expectWholeAtLimit(ok: ClientRun, max: number): void {
+  if (!ok.sent.includes(max)) {
+    throw new Failure(
+      `${ok.who} asked for ${max} bytes: expected one ${max}-byte datagram, got ${
+        sizes(ok.sent)
+      }; it ${ok.ended}`,
+    );
+  }
+  if (ok.code !== 0) throw new Failure(`${ok.who} sent ${max} bytes but ${ok.ended}`);
+  if (/Message too long/.test(ok.output)) {
+    throw new Failure(
+      `${ok.who} printed "Message too long" for a ${max}-byte datagram, which fits in one datagram (it exited 0): ${ok.ended}`,
+    );
+  }
+}
+
+/**
+ * The verifier of `dgram/udp/10`'s second half: asked for `size` bytes (one too many), the
+ * client sent nothing, printed `[Errno 90] Message too long` and exited 1.
+ */
+export function expectRefusedOverLimit(over: ClientRun, size: number): void {
+  const asked = `${over.who} asked for ${size} bytes`;
+  if (over.sent.length) {
+    throw new Failure(
+      `${asked} sent ${sizes(over.sent)} instead of failing with EMSGSIZE, and ${over.ended}`,
+    );
+  }
+  if (!over.output.includes("[Errno 90] Message too long")) {
+    throw new Failure(
+      `${asked}: expected it to print "[Errno 90] Message too long"; it ${over.ended}`,
+    );
+  }
+  if (over.code !== 1) {
+    throw new Failure(
+      `${asked} printed "[Errno 90] Message too long" but exited with code ${over.code}, not exit code 1`,
+    );
+  }
+}
+
 /** Waits for the server's next `waiting to receive message` after `n` datagrams, stops it,
  * and returns its whole stdout. */
 export async function finalTranscript(rig: DgramRig, n: number): Promise<string> {

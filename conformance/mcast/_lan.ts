@@ -1,12 +1,15 @@
 /**
  * Private helpers of the multicast cases: the segment of network namespaces, the receivers
  * on hosts A and B, the observer on host C (fixtures/python/mcast_observer.py) and the
- * sender on the hub; {@linkcode runScenario} runs one of each and returns what was seen.
+ * sender on the hub; {@linkcode runScenario} runs one of each and returns what was seen;
+ * the verifiers the cases end in ({@linkcode expectAcks}, {@linkcode expectOnLink}).
  *
  * @module
  */
 
-import { type CaseContext, TargetError } from "../../src/case/case.ts";
+import { type CaseContext, Failure, TargetError } from "../../src/case/case.ts";
+import { describeRun } from "../../src/checks/run.ts";
+import { match, multicastSenderTranscript } from "../../src/transcript/transcript.ts";
 import { substitute, type Target } from "../../src/harness/manifest.ts";
 import {
   type BoundedResult,
@@ -298,6 +301,44 @@ export function judgeAcks(s: Scenario): {
     problems,
     observed: { acks: acks.length, fromA: count(A.address), fromB: count(B.address) },
   };
+}
+
+/**
+ * The verifier of `mcast/1`: exactly one ack from each receiver, and the sender's output
+ * fits SPEC §5; returns what was observed (a {@linkcode Failure} carries it too).
+ */
+export function expectAcks(s: Scenario): { acks: number; fromA: number; fromB: number } {
+  const { problems, observed } = judgeAcks(s);
+  if (problems.length) {
+    throw new Failure(
+      `${s.senderName}: expected exactly one ack from each receiver, got ${observed.acks}: ${
+        problems.join("; ")
+      }`,
+      observed,
+    );
+  }
+  const result = match(multicastSenderTranscript({ acks: 2, port: s.port }), s.sender.stdout);
+  if (!result.ok) {
+    throw new Failure(
+      `${s.senderName}'s output does not match SPEC (it ${
+        describeRun(s.sender)
+      }): ${result.message}`,
+      observed,
+    );
+  }
+  return observed;
+}
+
+/**
+ * The group's packets on host C's link; a {@linkcode Failure} when there were none:
+ * `<none> (<the sender> exited with code 0)<after>`.
+ */
+export function expectOnLink(s: Scenario, none: string, after: string): Packet[] {
+  const mine = groupPackets(s);
+  if (mine.length === 0) {
+    throw new Failure(`${none} (${s.senderName} ${describeRun(s.sender)})${after}`);
+  }
+  return mine;
 }
 
 /** The first datagram host C's unjoined socket received, as a sentence's end. */
