@@ -29,8 +29,12 @@ function sh(line: string, cwd: string, timeoutMs = 120_000) {
  * and the JSON schemas (the manifest validator imports the manifest schema; reports and
  * users' manifests name them).
  */
-/** Files under fixtures/ that sockspec runs: the C baseline and the multicast observer. */
-const RUNTIME_FIXTURES = ["fixtures/c/echo_server.c", "fixtures/python/mcast_observer.py"];
+/** Files under fixtures/ that sockspec runs: the C baseline and two helper programs. */
+const RUNTIME_FIXTURES = [
+  "fixtures/c/echo_server.c",
+  "fixtures/python/mcast_observer.py",
+  "fixtures/python/uds_probe_client.py",
+];
 
 function assertRuntimeOnly(files: string[], what: string): void {
   const bad = files.filter((f) =>

@@ -21,7 +21,7 @@ import {
 import { type Instance, OutputCapture, startInstance } from "../../src/harness/target.ts";
 import { readProc } from "../../src/net/proc.ts";
 import { waitUntil } from "../../src/checks/wait.ts";
-import { sockspecCommand } from "../../src/harness/sockspec_command.ts";
+import { ownText, sockspecCommand } from "../../src/harness/sockspec_command.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 
 /** SPEC §5: the tutorial's group and port. */
@@ -34,18 +34,6 @@ const OBSERVER_URL = new URL("../../fixtures/python/mcast_observer.py", import.m
 
 /** The observer's file, for tests in this checkout. */
 export const OBSERVER_PATH: string = OBSERVER_URL.pathname;
-
-/**
- * The observer's source: the cases run it as `python3 -c SOURCE`, so it works wherever
- * sockspec was loaded from (a checkout, the npm package, a URL).
- */
-async function observerSource(): Promise<string> {
-  const res = await fetch(OBSERVER_URL);
-  if (!res.ok) {
-    throw new Error(`cannot load the multicast observer from ${OBSERVER_URL}: ${res.status}`);
-  }
-  return await res.text();
-}
 
 /** A packet the observer captured on host C's link. */
 export interface Packet {
@@ -173,7 +161,7 @@ async function startObserver(ctx: CaseContext, lan: Lan, port: number) {
   const argv = lan.hosts.c.ns.wrap([
     "python3",
     "-c",
-    await observerSource(),
+    await ownText(OBSERVER_URL),
     "eth0",
     String(port),
     String((ctx.timeoutMs + 4000) / 1000),

@@ -25,7 +25,7 @@ import { waitUntil } from "./wait.ts";
 import { errnoCode, errnoLine } from "../python/errno.ts";
 import { commandExists } from "../harness/manifest.ts";
 import { currentUid } from "../net/proc.ts";
-import { CLI_PATH } from "../harness/sockspec_command.ts";
+import { CLI_PATH, ownText } from "../harness/sockspec_command.ts";
 import { bytesRepr } from "../python/repr.ts";
 import {
   closeQuietly,
@@ -296,7 +296,7 @@ export interface ClientProbe {
 
 /** The probe client (`fixtures/python/uds_probe_client.py`), passed with `-c` so that the
  * probe user needs no read access to the repo. */
-const PY_CLIENT_PATH = new URL("../../fixtures/python/uds_probe_client.py", import.meta.url);
+const PY_CLIENT_URL = new URL("../../fixtures/python/uds_probe_client.py", import.meta.url);
 let pyClient: string | undefined;
 
 /** The reference client's argv for `path` (run through the Deno running sockspec). */
@@ -380,7 +380,7 @@ export async function probe(ctx: CaseContext, path: string): Promise<ClientProbe
     ? [
       python,
       "-c",
-      pyClient ??= Deno.readTextFileSync(PY_CLIENT_PATH),
+      pyClient ??= await ownText(PY_CLIENT_URL),
       path,
       String(Math.max(1, Math.round(ctx.timeoutMs / 1000))),
     ]

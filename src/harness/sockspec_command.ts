@@ -58,3 +58,23 @@ export function sockspecCommand(permissions: string[], args: string[]): string[]
     ...args,
   ];
 }
+
+/**
+ * The text of one of sockspec's own files (a helper program a case runs with
+ * `python3 -c`), wherever sockspec was loaded from: a checkout, the npm package or a URL.
+ *
+ * @example
+ * ```ts
+ * import { ownText } from "./sockspec_command.ts";
+ * const text = await ownText(new URL("./sockspec_command.ts", import.meta.url));
+ * text.includes("ownText"); // true
+ * ```
+ */
+export async function ownText(url: URL): Promise<string> {
+  const res = await fetch(url);
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new Error(`cannot load sockspec's own file ${url}: ${res.status} ${res.statusText}`);
+  }
+  return await res.text();
+}
