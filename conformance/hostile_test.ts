@@ -80,7 +80,8 @@ const EXPECTED: Record<string, Expectation> = {
     verdicts: { "1": ["PASS"], "5": ["FAIL"] },
     messages: {
       "1": /42 bytes echoed exactly/,
-      "5": /after the half-close: 48 bytes came back for 42 sent: 6 bytes extra, starting b'\+EXTRA'/,
+      "5":
+        /after the half-close: 48 bytes came back for 42 sent: 6 bytes extra, starting b'\+EXTRA'/,
     },
     limitMs: TIMEOUT,
   },
