@@ -39,6 +39,19 @@ export class Random {
   }
 
   /**
+   * A number in `[0, 1)`.
+   *
+   * @example
+   * ```ts
+   * import { Random } from "./random.ts";
+   * const x = new Random(1).float(); // 0 <= x < 1
+   * ```
+   */
+  float(): number {
+    return this.next() / 0x1_0000_0000;
+  }
+
+  /**
    * An integer in `[0, max)`.
    *
    * @example
@@ -48,7 +61,7 @@ export class Random {
    * ```
    */
   int(max: number): number {
-    return Math.floor((this.next() / 0x1_0000_0000) * max);
+    return Math.floor(this.float() * max);
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Random } from "../case/random.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -152,16 +153,10 @@ function ours(op: string, arg: string): PyResult {
   }
 }
 
-/** mulberry32: a small seeded PRNG. */
+/** The project's seeded PRNG (mulberry32), as a function. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.float();
 }
 
 /** Random IPv6 bytes, biased towards zero runs, mapped and compatible forms. */

@@ -15,6 +15,7 @@
  */
 
 import assert from "node:assert/strict";
+import { Random } from "../case/random.ts";
 import { toHex } from "./repr.ts";
 import { Struct, StructError, type StructValue } from "./struct.ts";
 import { python3Available, runPythonText } from "../testdata/python_oracle.ts";
@@ -29,17 +30,11 @@ function argValue(name: string): number | undefined {
 const SEED = argValue("seed") ?? (Date.now() % 2 ** 31);
 const CASES = argValue("cases") ?? 10_000;
 
-// --- seeded random numbers (mulberry32) -------------------------------------------------
+// --- seeded random numbers (the project's mulberry32, src/case/random.ts) ---------------
 
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const r = new Random(seed);
+  return () => r.float();
 }
 
 let rand = rng(SEED);
