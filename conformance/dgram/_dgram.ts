@@ -20,7 +20,7 @@ import {
 } from "../../src/checks/dgram.ts";
 import { describeRun, outputTail } from "../../src/checks/run.ts";
 import { sockspecCommand } from "../../src/harness/sockspec_command.ts";
-import { waitUntil } from "../../src/checks/wait.ts";
+import { waitUntil } from "../../src/case/wait.ts";
 import { substitute } from "../../src/harness/manifest.ts";
 import { type BoundedResult, runBounded } from "../../src/harness/netns.ts";
 import { bytesRepr } from "../../src/python/repr.ts";

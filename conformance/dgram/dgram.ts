@@ -40,7 +40,7 @@ import {
   zeroThenNext,
 } from "../../src/checks/dgram.ts";
 import { describeRun, outputTail } from "../../src/checks/run.ts";
-import { waitUntil } from "../../src/checks/wait.ts";
+import { waitUntil } from "../../src/case/wait.ts";
 import { equalBytes } from "../../src/net/sockets.ts";
 import {
   describeDatagram,

@@ -35,7 +35,7 @@ import {
 } from "../../src/checks/stream.ts";
 import { abruptClient } from "../../src/checks/reset.ts";
 import { ordinal } from "../../src/case/evidence.ts";
-import { waitUntil } from "../../src/checks/wait.ts";
+import { waitUntil } from "../../src/case/wait.ts";
 import {
   line,
   match,

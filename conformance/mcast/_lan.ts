@@ -20,7 +20,7 @@ import {
 } from "../../src/harness/netns.ts";
 import { type Instance, OutputCapture, startInstance } from "../../src/harness/target.ts";
 import { readProc } from "../../src/net/proc.ts";
-import { waitUntil } from "../../src/checks/wait.ts";
+import { waitUntil } from "../../src/case/wait.ts";
 import { ownText, sockspecCommand } from "../../src/harness/sockspec_command.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 

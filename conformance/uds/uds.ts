@@ -32,7 +32,7 @@ import {
 } from "../../src/case/case.ts";
 import { MAX_UNIX_PATH } from "../../src/harness/target.ts";
 import { howItEnded } from "../../src/checks/stream.ts";
-import { waitUntil } from "../../src/checks/wait.ts";
+import { waitUntil } from "../../src/case/wait.ts";
 import * as node from "../../src/checks/node.ts";
 
 export { PROBE_UID } from "../../src/checks/node.ts";

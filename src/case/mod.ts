@@ -23,6 +23,7 @@ export * from "./case.ts";
 export * from "./evidence.ts";
 export * from "./random.ts";
 export * from "./diff.ts";
+export * from "./wait.ts";
 
 // Types the model refers to, defined by the harness and the socket plumbing.
 export type { Properties, Readiness, Service, Target } from "../harness/manifest.ts";

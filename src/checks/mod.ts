@@ -21,7 +21,7 @@
  * @module
  */
 
-export * from "./wait.ts";
+export * from "../case/wait.ts";
 export * from "./stream.ts";
 export * from "./reset.ts";
 export * from "./node.ts";

@@ -21,7 +21,7 @@
 
 import { type CaseContext, Failure, type Outcome, pass, TargetError } from "../case/case.ts";
 import { howItEnded } from "./stream.ts";
-import { waitUntil } from "./wait.ts";
+import { waitUntil } from "../case/wait.ts";
 import { errnoCode, errnoLine } from "../python/errno.ts";
 import { commandExists } from "../harness/manifest.ts";
 import { currentUid } from "../net/proc.ts";

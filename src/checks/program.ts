@@ -20,7 +20,7 @@ import type { Instance } from "../harness/target.ts";
 import { readProc } from "../net/proc.ts";
 import { bytesRepr } from "../python/repr.ts";
 import { match, socketpairTranscript } from "../transcript/transcript.ts";
-import { waitUntil } from "./wait.ts";
+import { waitUntil } from "../case/wait.ts";
 
 const encoder = new TextEncoder();
 

@@ -29,7 +29,7 @@ import {
   TargetError,
 } from "../case/case.ts";
 import { step, type StreamTransport } from "./stream.ts";
-import { waitUntil } from "./wait.ts";
+import { waitUntil } from "../case/wait.ts";
 import { errnoLine } from "../python/errno.ts";
 import { toHex } from "../python/repr.ts";
 import {

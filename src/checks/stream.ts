@@ -32,7 +32,7 @@ import {
   TimeoutError,
   writeAll,
 } from "../net/sockets.ts";
-import { waitUntil } from "./wait.ts";
+import { waitUntil } from "../case/wait.ts";
 import { ordinal } from "../case/evidence.ts";
 
 /** The stream transports. */

@@ -41,6 +41,7 @@ import {
 } from "../net/sockets.ts";
 import { type DatagramAddress, openDatagram } from "../net/datagram.ts";
 import { errnoMessage } from "../python/errno.ts";
+import { waitUntil } from "../case/wait.ts";
 
 /** The most connections a fake stream server accepts; later ones are closed at once. */
 export const MAX_CONNECTIONS = 8;
@@ -202,13 +203,8 @@ export function startStreamServer(opts: StreamServerOptions): FakeStreamServer {
     address,
     connections,
     now,
-    async waitFor(done, timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      while (!done(server)) {
-        if (performance.now() >= deadline) return false;
-        await sleep(5);
-      }
-      return true;
+    waitFor(done, timeoutMs) {
+      return waitUntil(() => done(server), { timeoutMs, intervalMs: 5 });
     },
     async close() {
       if (closing) return;
@@ -478,13 +474,8 @@ export function startDgramServer(opts: DgramServerOptions): FakeDgramServer {
     address,
     datagrams,
     now,
-    async waitFor(done, timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      while (!done(server)) {
-        if (performance.now() >= deadline) return false;
-        await sleep(5);
-      }
-      return true;
+    waitFor(done, timeoutMs) {
+      return waitUntil(() => done(server), { timeoutMs, intervalMs: 5 });
     },
     async close() {
       if (closing) return;
