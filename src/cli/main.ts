@@ -13,7 +13,7 @@
  */
 
 import { UsageError } from "./_args.ts";
-import { ManifestError } from "../harness/manifest.ts";
+import { ManifestError } from "../harness/usage.ts";
 import { echoClientMain, echoServeMain } from "./echo.ts";
 import { recordClientMain, recordServeMain } from "./record.ts";
 import * as dgram from "./dgram.ts";

@@ -30,6 +30,9 @@ import { Ajv2020 } from "npm:ajv@8.17.1/dist/2020.js";
 import type { TargetKind, Transport } from "../case/verdict.ts";
 import schema from "../../schemas/manifest.schema.json" with { type: "json" };
 import { errnoMessage } from "../python/errno.ts";
+import { ManifestError } from "./usage.ts";
+
+export { ManifestError };
 
 /** How the harness knows a started target is ready. */
 export interface Readiness {
@@ -160,24 +163,6 @@ export interface Target {
   service?: string;
   /** Every service of the process, when the manifest describes several. */
   services?: readonly Service[];
-}
-
-/** A manifest that cannot be used; the message names the file and the field. */
-export class ManifestError extends Error {
-  /**
-   * An error in `file` at `field`.
-   *
-   * @example
-   * ```ts
-   * import { ManifestError } from "./manifest.ts";
-   * const err = new ManifestError("t.json", "kind", "missing; set it to one of stream-echo, ...");
-   * console.log(err.message); // "t.json: field 'kind': missing; set it to one of stream-echo, ..."
-   * ```
-   */
-  constructor(readonly file: string, readonly field: string, detail: string) {
-    super(`${file}: ${field ? `field '${field}': ` : ""}${detail}`);
-    this.name = "ManifestError";
-  }
 }
 
 /** The longest wait (ms) a manifest or `--timeout` may give: 10 minutes. */

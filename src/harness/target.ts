@@ -39,6 +39,7 @@ import {
   formatAddress,
   freePort,
   freeUdpPort,
+  MAX_UNIX_PATH,
   sleep,
   type StreamAddress,
 } from "../net/sockets.ts";
@@ -63,8 +64,7 @@ export interface StartOptions {
   signal?: AbortSignal;
 }
 
-/** Linux's limit on a Unix socket path, in bytes. */
-export const MAX_UNIX_PATH = 107;
+export { MAX_UNIX_PATH };
 
 const HEAD_LIMIT = 1 << 20;
 const TAIL_LIMIT = 8 << 10;

@@ -1,7 +1,11 @@
 /**
- * The user's mistake, as opposed to a server's failure or a bug: a wrong command line or
- * option value. The CLI prints the message and exits with status 2. It lives in the harness
- * because the harness parses user input too (`--shard`, manifests, expectations).
+ * The user's mistakes, as opposed to a server's failure or a bug: a wrong command line or
+ * option value ({@linkcode UsageError}) and a manifest that cannot be used
+ * ({@linkcode ManifestError}). The CLI prints the message and exits with status 2. They live
+ * in the harness because the harness parses user input too (`--shard`, manifests,
+ * expectations), in a leaf module so that the CLI's entry point can name them without
+ * loading the manifest validator (a reference program started by sockspec loads nothing it
+ * does not run).
  *
  * @example
  * ```ts
@@ -25,5 +29,23 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/** A manifest that cannot be used; the message names the file and the field. */
+export class ManifestError extends Error {
+  /**
+   * An error in `file` at `field`.
+   *
+   * @example
+   * ```ts
+   * import { ManifestError } from "./usage.ts";
+   * const err = new ManifestError("t.json", "kind", "missing; set it to one of stream-echo, ...");
+   * console.log(err.message); // "t.json: field 'kind': missing; set it to one of stream-echo, ..."
+   * ```
+   */
+  constructor(readonly file: string, readonly field: string, detail: string) {
+    super(`${file}: ${field ? `field '${field}': ` : ""}${detail}`);
+    this.name = "ManifestError";
   }
 }

@@ -23,6 +23,9 @@
  * @module
  */
 
+/** Linux's limit on a Unix socket path, in bytes (`sun_path` is 108 bytes with its NUL). */
+export const MAX_UNIX_PATH = 107;
+
 /** Where a stream server listens: a TCP host and port, or a Unix socket path. */
 export type StreamAddress =
   | { transport: "tcp"; hostname: string; port: number }

@@ -33,8 +33,7 @@
  */
 
 import { errnoCode, errnoLine } from "../../python/errno.ts";
-import { closeQuietly } from "../../net/sockets.ts";
-import { MAX_UNIX_PATH } from "../../harness/target.ts";
+import { closeQuietly, MAX_UNIX_PATH } from "../../net/sockets.ts";
 import { withPathLock } from "../stream/unix_listen.ts";
 import {
   type DatagramAddress,

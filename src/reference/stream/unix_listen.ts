@@ -43,8 +43,7 @@
  */
 
 import { errnoCode, errnoLine } from "../../python/errno.ts";
-import { closeQuietly, connect } from "../../net/sockets.ts";
-import { MAX_UNIX_PATH } from "../../harness/target.ts";
+import { closeQuietly, connect, MAX_UNIX_PATH } from "../../net/sockets.ts";
 
 /** Why a Unix socket server refused to start; the message starts with the path. */
 export class UnixListenError extends Error {
