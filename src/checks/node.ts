@@ -25,7 +25,7 @@ import { waitUntil } from "../case/wait.ts";
 import { errnoCode, errnoLine } from "../python/errno.ts";
 import { commandExists } from "../harness/manifest.ts";
 import { currentUid } from "../net/proc.ts";
-import { CLI_PATH, ownText } from "../harness/sockspec_command.ts";
+import { ownText, PROGRAMS_PATH } from "../harness/sockspec_command.ts";
 import { bytesRepr } from "../python/repr.ts";
 import {
   closeQuietly,
@@ -310,7 +310,7 @@ export function referenceClient(path: string, timeoutMs: number): string[] {
     `--allow-read=${path}`,
     `--allow-write=${path}`,
     `--allow-net=unix:${path}`,
-    CLI_PATH,
+    PROGRAMS_PATH,
     "client",
     "echo",
     "--unix",

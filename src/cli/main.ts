@@ -12,48 +12,17 @@
  * @module
  */
 
-import { UsageError } from "./_args.ts";
-import { ManifestError } from "../harness/usage.ts";
-import { echoClientMain, echoServeMain } from "./echo.ts";
-import { recordClientMain, recordServeMain } from "./record.ts";
-import * as dgram from "./dgram.ts";
-import { mcastClientMain, mcastServeMain } from "./multicast.ts";
+import { CLIENTS, failed, programs, SERVERS } from "./programs.ts";
 import { VERSION } from "../reports/report.ts";
 
-/** A reference program that `serve` or `client` can run. */
-export interface Program {
-  /** One line for the listing. */
-  summary: string;
-  /** Runs it with its arguments; resolves with the exit code. */
-  main(args: string[]): Promise<number>;
-}
-
-/** `sockspec serve KIND`: the reference servers. */
-export const SERVERS: Record<string, Program> = {
-  echo: {
-    summary: "stream echo server over TCP or a Unix socket (SPEC §1-3)",
-    main: echoServeMain,
-  },
-  record: { summary: "packed record server, TCP or Unix socket (SPEC §6)", main: recordServeMain },
-  udp: { summary: "UDP echo server, IPv4 or IPv6 (SPEC §4)", main: dgram.udpServeMain },
-  unixgram: { summary: "Unix datagram echo server (SPEC §4)", main: dgram.unixgramServeMain },
-  mcast: { summary: "multicast receiver that acks each message (SPEC §5)", main: mcastServeMain },
-};
-
-/** `sockspec client KIND`: the reference clients. */
-export const CLIENTS: Record<string, Program> = {
-  echo: { summary: "stream echo client (SPEC §1-2)", main: echoClientMain },
-  record: { summary: "packed binary record client (SPEC §6)", main: recordClientMain },
-  udp: { summary: "UDP echo client (SPEC §4)", main: dgram.udpClientMain },
-  unixgram: { summary: "Unix datagram echo client (SPEC §4)", main: dgram.unixgramClientMain },
-  mcast: { summary: "multicast sender collecting acks (SPEC §5)", main: mcastClientMain },
-};
+export { CLIENTS, SERVERS };
+export type { Program } from "./programs.ts";
 
 /** The top-level help. */
 export const HELP = `sockspec ${VERSION}: a conformance suite for socket servers
 
 Usage:
-  sockspec check [--target FILE]... [ID-PREFIX...] [options]   run the conformance cases
+  sockspec check [--target FILE]... [ID...] [options]          run the conformance cases
   sockspec serve KIND [options]                                  run a reference server
   sockspec client KIND [options]                                 run a reference client
   sockspec lookup WHAT ...                                       names, services, addresses
@@ -64,24 +33,6 @@ Usage:
 Servers: ${Object.keys(SERVERS).join(", ")}.  Clients: ${Object.keys(CLIENTS).join(", ")}.
 
 Exit: 0 success, 1 conformance failure, 2 usage/manifest/harness error, 130 interrupted.`;
-
-function programs(
-  kind: "serve" | "client",
-  table: Record<string, Program>,
-  args: string[],
-): Promise<number> {
-  const [name, ...rest] = args;
-  if (name === undefined || name === "--help" || name === "-h") {
-    console.log(`Usage: sockspec ${kind} KIND [options]\n\nKinds:`);
-    for (const [k, p] of Object.entries(table)) console.log(`  ${k.padEnd(10)} ${p.summary}`);
-    return Promise.resolve(name === undefined ? 2 : 0);
-  }
-  const program = table[name];
-  if (!program) {
-    throw new UsageError(`unknown ${kind} kind '${name}'; one of ${Object.keys(table).join(", ")}`);
-  }
-  return program.main(rest);
-}
 
 /**
  * Runs the CLI with `args` and resolves with the exit code (it never calls `Deno.exit`).
@@ -125,12 +76,7 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'; see sockspec --help`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ManifestError) {
-      console.error(`sockspec: ${err.message}`);
-      return 2;
-    }
-    console.error(`sockspec: internal error: ${(err as Error).stack ?? err}`);
-    return 2;
+    return failed(err);
   }
 }
 

@@ -31,11 +31,18 @@ export function ownFile(url: URL): string {
   return url.protocol === "file:" ? fileURLToPath(url) : url.href;
 }
 
-/** The CLI module that reference targets run: a path, or a URL when imported by URL. */
+/** The CLI's main module (`sockspec` itself): a path, or a URL when imported by URL. */
 export const CLI_PATH: string = ownFile(new URL("../cli/main.ts", import.meta.url));
 
 /**
- * argv that runs `sockspec ARGS` in a child Deno with exactly `permissions`.
+ * The module that reference targets run: `sockspec serve|client KIND ...` alone, whose
+ * module graph loads no npm package (src/cli/programs.ts). A path, or a URL.
+ */
+export const PROGRAMS_PATH: string = ownFile(new URL("../cli/programs.ts", import.meta.url));
+
+/**
+ * argv that runs `sockspec ARGS` in a child Deno with exactly `permissions`; `ARGS` start
+ * with `serve` or `client` (the child runs {@linkcode PROGRAMS_PATH}).
  *
  * @example
  * ```ts
@@ -54,7 +61,7 @@ export function sockspecCommand(permissions: string[], args: string[]): string[]
     "--no-config",
     "--unstable-net",
     ...permissions,
-    CLI_PATH,
+    PROGRAMS_PATH,
     ...args,
   ];
 }

@@ -12,9 +12,9 @@
 
 import { parseManifest, type Target } from "../harness/manifest.ts";
 import { SIZE_ENV } from "../net/datagram.ts";
-import { CLI_PATH, ownFile, sockspecCommand } from "../harness/sockspec_command.ts";
+import { CLI_PATH, ownFile, PROGRAMS_PATH, sockspecCommand } from "../harness/sockspec_command.ts";
 
-export { CLI_PATH, ownFile, sockspecCommand };
+export { CLI_PATH, ownFile, PROGRAMS_PATH, sockspecCommand };
 
 /**
  * The reference socketpair program (SPEC §7), a path or a URL as {@linkcode CLI_PATH}. Its

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { OBSERVER_PATH } from "../../../conformance/mcast/mcast.ts";
 import { createLan, type Netns, netnsUnavailable } from "../../harness/netns.ts";
 import { readProc } from "../../net/proc.ts";
-import { CLI_PATH } from "../targets.ts";
+import { PROGRAMS_PATH } from "../targets.ts";
 import {
   match,
   multicastReceiverTranscript,
@@ -31,7 +31,7 @@ function cli(ns: Netns, args: string[], piped = false): Deno.ChildProcess {
     "--no-prompt",
     "--unstable-net",
     "--allow-net",
-    CLI_PATH,
+    PROGRAMS_PATH,
     ...args,
   ]);
   return new Deno.Command(argv[0], {

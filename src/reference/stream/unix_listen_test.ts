@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CLI_PATH } from "../targets.ts";
+import { PROGRAMS_PATH } from "../targets.ts";
 import { closeQuietly, connect, readExactly, sleep, writeAll } from "../../net/sockets.ts";
 import { unixListening } from "../../harness/target.ts";
 import { clearStale, isLive, listenUnix, nodeId, UnixListenError } from "./unix_listen.ts";
@@ -247,7 +247,7 @@ function spawnServer(path: string, extra: string[] = [], perms: string[] = []): 
       "--no-prompt",
       ...unixPerms(path),
       ...perms,
-      CLI_PATH,
+      PROGRAMS_PATH,
       "serve",
       "echo",
       "--unix",
@@ -306,7 +306,7 @@ async function client(path: string): Promise<{ code: number; stdout: string }> {
       "--quiet",
       "--no-prompt",
       ...unixPerms(path),
-      CLI_PATH,
+      PROGRAMS_PATH,
       "client",
       "echo",
       "--unix",
