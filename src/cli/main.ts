@@ -12,6 +12,7 @@
  * @module
  */
 
+import { UsageError } from "./_args.ts";
 import { CLIENTS, failed, programs, SERVERS } from "./programs.ts";
 import { VERSION } from "../reports/report.ts";
 
