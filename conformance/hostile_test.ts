@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import type { Verdict } from "../src/case/case.ts";
 import { loadManifest } from "../src/harness/manifest.ts";
-import { readProc } from "../src/net/proc.ts";
+import { readProcSync } from "../src/net/proc.ts";
 import type { RunReport } from "../src/reports/report.ts";
 import { startInstance } from "../src/harness/target.ts";
 
@@ -149,7 +149,7 @@ function processesMentioning(marker: string): string[] {
 
 /** Unix sockets still bound somewhere under `dir` (from /proc/net/unix). */
 function socketsUnder(dir: string): string[] {
-  return readProc("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/)[7])
+  return readProcSync("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/)[7])
     .filter((p): p is string => p !== undefined && p.startsWith(`${dir}/`));
 }
 
@@ -277,7 +277,7 @@ Deno.test("a target printing megabytes: the capture keeps 1 MiB + 8 KiB, counts 
     } finally {
       await server.stop();
     }
-    assert.deepEqual(server.leftovers(), []);
+    assert.deepEqual(await server.leftovers(), []);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -123,11 +123,11 @@ const attacks: Attack[] = [
         { tmp },
       );
       // let the daemons start (bounded)
-      for (let i = 0; i < 50 && markedProcesses(server.marker!).length < 4; i++) {
+      for (let i = 0; i < 50 && (await markedProcesses(server.marker!)).length < 4; i++) {
         await new Promise((r) => setTimeout(r, 20));
       }
       await server.stop();
-      const alive = markedProcesses(server.marker!).length;
+      const alive = (await markedProcesses(server.marker!)).length;
       return {
         held: alive === 0 && server.leftBehind.length === 3,
         figure: `${server.leftBehind.length} left behind and named, ${alive} alive after teardown`,

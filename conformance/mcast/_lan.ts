@@ -19,7 +19,7 @@ import {
   runBounded,
 } from "../../src/harness/netns.ts";
 import { type Instance, OutputCapture, startInstance } from "../../src/harness/target.ts";
-import { readProc } from "../../src/net/proc.ts";
+import { readProcSync } from "../../src/net/proc.ts";
 import { waitUntil } from "../../src/case/wait.ts";
 import { ownText, sockspecCommand } from "../../src/harness/sockspec_command.ts";
 import { errnoLine } from "../../src/python/errno.ts";
@@ -91,7 +91,7 @@ async function waitReceiver(
       }`,
     );
   const bound = () =>
-    readProc(`/proc/${pid}/net/udp`).split("\n").slice(1).some((l) =>
+    readProcSync(`/proc/${pid}/net/udp`).split("\n").slice(1).some((l) =>
       l.trim().split(/\s+/)[1]?.endsWith(portHex)
     );
   const opts = { timeoutMs: target.ready.timeoutMs, intervalMs: 20, signal: ctx.signal };
@@ -103,7 +103,7 @@ async function waitReceiver(
   }
   if (!instance.running) throw exited();
   // bound but not (yet) joined: give it a second, then go on and let the case say so
-  const joined = () => readProc(`/proc/${pid}/net/igmp`).includes(groupHex(group));
+  const joined = () => readProcSync(`/proc/${pid}/net/igmp`).includes(groupHex(group));
   const ok = await waitUntil(() => !instance.running || joined(), { ...opts, timeoutMs: 1000 });
   if (!instance.running) throw exited();
   return ok;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { liveNetns, netnsUnavailable } from "../../src/harness/netns.ts";
-import { processes, readProc } from "../../src/net/proc.ts";
+import { processesSync, readProcSync } from "../../src/net/proc.ts";
 import { parseManifest } from "../../src/harness/manifest.ts";
 import { referenceTargets } from "../../src/reference/targets.ts";
 import { runCase } from "../../src/harness/runner.ts";
@@ -42,10 +42,10 @@ Deno.test({
       const r = await runCase(target, c);
       assert.equal(r.verdict, "PASS", `${c.id}: ${r.message}`);
     }
-    // (the `cat` that reads /proc for processes() is our child while it runs: skip the gone)
-    const children = processes().filter((p) => p.ppid === Deno.pid && p.state !== "Z");
+    // (the `cat` that reads /proc for processesSync() is our child while it runs: skip the gone)
+    const children = processesSync().filter((p) => p.ppid === Deno.pid && p.state !== "Z");
     const described = children.map((p) =>
-      `${p.pid} ${readProc(`/proc/${p.pid}/cmdline`).replaceAll("\0", " ")}`
+      `${p.pid} ${readProcSync(`/proc/${p.pid}/cmdline`).replaceAll("\0", " ")}`
     ).filter((d) => !/^\d+ $/.test(d));
     assert.deepEqual(described, [], "processes left running");
     const left = [...liveNetns()].filter((ns) => !before.has(ns));

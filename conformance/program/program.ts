@@ -61,7 +61,7 @@ export const programCases: Case[] = inFamily("Socketpair program (SPEC §7)", [
     async run(ctx) {
       const { program, status, ms } = await runProgram(ctx);
       if (!status) {
-        const left = program.leftovers();
+        const left = await program.leftovers();
         return fail(
           `still running after ${ctx.timeoutMs} ms (pid ${program.pid}; ${left.length} process(es) in its session); the harness stops it`,
           { exited: false },

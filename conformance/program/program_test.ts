@@ -16,7 +16,7 @@ import {
   transcriptExcerpt,
 } from "./program.ts";
 import { loadManifest, parseManifest } from "../../src/harness/manifest.ts";
-import { processes } from "../../src/net/proc.ts";
+import { processesSync } from "../../src/net/proc.ts";
 import { runCase } from "../../src/harness/runner.ts";
 
 const P = "in parent, sending message";
@@ -122,7 +122,7 @@ Deno.test("exit case: a process left behind fails the case, and the harness kill
     r.evidence.notes.join("\n"),
   );
   // runCase has returned: the sleeper must be gone (it was in the program's session).
-  const alive = processes().find((p) => p.pid === pid && p.state !== "Z");
+  const alive = processesSync().find((p) => p.pid === pid && p.state !== "Z");
   assert.equal(alive, undefined, `leftover pid ${pid} was not killed by the harness`);
 });
 

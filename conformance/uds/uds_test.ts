@@ -18,7 +18,7 @@
 import assert from "node:assert/strict";
 import { PROBE_UID, udsLifecycleCases } from "./uds.ts";
 import { commandExists, parseManifest } from "../../src/harness/manifest.ts";
-import { currentUid, processes, readProc } from "../../src/net/proc.ts";
+import { currentUid, processesSync, readProcSync } from "../../src/net/proc.ts";
 import { runCase } from "../../src/harness/runner.ts";
 import { familyOf } from "../../src/case/case.ts";
 
@@ -202,8 +202,8 @@ Deno.test({
       await Deno.remove(report);
       const left = [...Deno.readDirSync(tmp)].map((e) => e.name);
       assert.deepEqual(left, [], `left behind in TMPDIR ${tmp}`);
-      const running = processes().filter((p) =>
-        p.pid !== Deno.pid && readProc(`/proc/${p.pid}/cmdline`).includes(work)
+      const running = processesSync().filter((p) =>
+        p.pid !== Deno.pid && readProcSync(`/proc/${p.pid}/cmdline`).includes(work)
       );
       assert.deepEqual(running.map((p) => p.pid), [], "processes left running");
     } finally {

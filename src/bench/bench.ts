@@ -29,7 +29,7 @@
  */
 
 import type { Target } from "../harness/manifest.ts";
-import { readProc } from "../net/proc.ts";
+import { readProcSync } from "../net/proc.ts";
 import { VERSION } from "../reports/report.ts";
 import {
   closeQuietly,
@@ -565,10 +565,10 @@ export interface BenchReport {
  * ```
  */
 export function describeMachine(): Machine {
-  const cpuinfo = readProc("/proc/cpuinfo");
+  const cpuinfo = readProcSync("/proc/cpuinfo");
   const cpu = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? Deno.build.arch;
   const cores = cpuinfo.match(/^processor\s*:/gm)?.length ?? navigator.hardwareConcurrency;
-  const kernel = readProc("/proc/sys/kernel/osrelease").trim() || Deno.build.os;
+  const kernel = readProcSync("/proc/sys/kernel/osrelease").trim() || Deno.build.os;
   const load = loadAverage();
   return { cpu, cores, kernel, deno: Deno.version.deno, loadBefore: load, loadAfter: load };
 }
@@ -583,7 +583,7 @@ export function describeMachine(): Machine {
  * ```
  */
 export function loadAverage(): number[] {
-  return readProc("/proc/loadavg").trim().split(/\s+/).slice(0, 3).map(Number).filter((n) =>
+  return readProcSync("/proc/loadavg").trim().split(/\s+/).slice(0, 3).map(Number).filter((n) =>
     !Number.isNaN(n)
   );
 }

@@ -115,7 +115,7 @@ export async function waitServing(
   await waitUntil(async () => {
     if (!instance.running) state = "exited";
     else if (lstat(path)?.isSocket) {
-      if (unixListening(path)) state = "serving";
+      if (await unixListening(path)) state = "serving";
       else if (performance.now() - lastProbe >= 100) {
         lastProbe = performance.now();
         if (await accepts(path, 500)) state = "serving";
@@ -808,7 +808,7 @@ export async function expectModeNeverLooser(
     if (!instance.running) return true;
     sample();
     if (samples.length > 0 && lstat(path)?.isSocket) {
-      if (unixListening(path)) serving = true;
+      if (await unixListening(path)) serving = true;
       else if (performance.now() - lastProbe > 100) {
         lastProbe = performance.now();
         serving = await accepts(path, 200);

@@ -17,7 +17,7 @@
 
 import { type CaseContext, fail, type Outcome, pass } from "../case/case.ts";
 import type { Instance } from "../harness/target.ts";
-import { readProc } from "../net/proc.ts";
+import { readProcSync } from "../net/proc.ts";
 import { bytesRepr } from "../python/repr.ts";
 import { match, socketpairTranscript } from "../transcript/transcript.ts";
 import { waitUntil } from "../case/wait.ts";
@@ -237,12 +237,12 @@ export async function transcriptCase(
  * ```
  */
 export async function leftBehind(ctx: CaseContext, program: Instance): Promise<number[]> {
-  await waitUntil(() => program.leftovers().length === 0, {
+  await waitUntil(async () => (await program.leftovers()).length === 0, {
     timeoutMs: LEFTOVER_GRACE_MS,
     intervalMs: 20,
     signal: ctx.signal,
   });
-  return program.leftovers();
+  return await program.leftovers();
 }
 
 /**
@@ -255,7 +255,7 @@ export async function leftBehind(ctx: CaseContext, program: Instance): Promise<n
  * ```
  */
 export function commandLine(pid: number): string {
-  const argv = readProc(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
+  const argv = readProcSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
   const text = argv.length ? argv.join(" ") : "(command line unreadable: it has exited)";
   return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { currentUid, processes, readProc } from "../net/proc.ts";
+import { currentUid, processesSync, readProcSync } from "../net/proc.ts";
 import { liveNetns } from "../harness/netns.ts";
 import { CLI_PERMISSIONS, ROOT } from "../testdata/run_cli.ts";
 
@@ -17,7 +17,7 @@ const cli = `${ROOT}src/cli/main.ts`;
 
 /** Every process descended from `pid` (by parent links), `pid` excluded. */
 export function descendants(pid: number): number[] {
-  const all = processes();
+  const all = processesSync();
   const found = new Set([pid]);
   for (let grew = true; grew;) {
     grew = false;
@@ -151,13 +151,13 @@ export interface Leftovers {
 export async function whatIsLeft(run: SignalRun): Promise<Leftovers> {
   let alive: number[] = [];
   for (let i = 0; i < 20; i++) {
-    const live = new Set(processes().filter((p) => p.state !== "Z").map((p) => p.pid));
+    const live = new Set(processesSync().filter((p) => p.state !== "Z").map((p) => p.pid));
     alive = run.children.filter((pid) => live.has(pid));
     if (alive.length === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const files = [...walk(run.tmp)];
-  const sockets = readProc("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/)[7])
+  const sockets = readProcSync("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/)[7])
     .filter((p) => p?.startsWith(`${run.tmp}/`));
   const mention = mentioning(run.tmp);
   const live = liveNetns();

@@ -34,7 +34,7 @@
  */
 
 import { commandExists } from "./manifest.ts";
-import { currentUid, readProc, sessionMembers } from "../net/proc.ts";
+import { currentUid, readProcSync, sessionMembersSync } from "../net/proc.ts";
 import { sleep } from "../net/sockets.ts";
 
 /** The longest any single namespace step (spawn, configure, remove) may take, in ms. */
@@ -139,7 +139,7 @@ function killSession(pid: number, grouped: boolean): void {
   }
   if (!grouped) return;
   for (let round = 0; round < 5; round++) {
-    const left = sessionMembers(pid);
+    const left = sessionMembersSync(pid);
     if (left.length === 0) return;
     for (const p of left) {
       try {
@@ -283,7 +283,7 @@ export class NetnsError extends Error {
  */
 export function netnsMembers(inode: number): number[] {
   return netnsTable().filter(([ns]) => ns === inode).map(([, pid]) => pid)
-    .filter((pid) => !/^\S+ \(.*\) Z /.test(readProc(`/proc/${pid}/stat`)));
+    .filter((pid) => !/^\S+ \(.*\) Z /.test(readProcSync(`/proc/${pid}/stat`)));
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { processes } from "../net/proc.ts";
+import { processesSync } from "../net/proc.ts";
 import {
   createLan,
   createNetns,
@@ -33,7 +33,9 @@ Deno.test("runBounded reports code and output, and kills what outlives its timeo
 
 /** Live processes whose session is `sid`, or whose pid is in `pids`. */
 function alive(sid: number, pids: number[] = []): number[] {
-  return processes().filter((p) => p.state !== "Z" && (p.session === sid || pids.includes(p.pid)))
+  return processesSync().filter((p) =>
+    p.state !== "Z" && (p.session === sid || pids.includes(p.pid))
+  )
     .map((p) => p.pid);
 }
 

@@ -31,7 +31,7 @@ import { errnoCode, errnoMessage } from "../python/errno.ts";
 import { commandExists, type Target } from "./manifest.ts";
 import type { CaseResult, RunReport, TargetReport } from "../reports/report.ts";
 import { rerunCommand, VERSION } from "../reports/report.ts";
-import { currentUid } from "../net/proc.ts";
+import { currentUid, holdProcReader } from "../net/proc.ts";
 import {
   closeQuietly,
   connect,
@@ -289,7 +289,9 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
   const server = target.kind !== "program" && target.kind !== "runtime";
   const unsignalled = instances.filter((i) => !i.signalled);
   if (failed && server) {
-    await Promise.all(unsignalled.map((i) => i.waitExit(i.running && !listening(i) ? 250 : 20)));
+    await Promise.all(
+      unsignalled.map(async (i) => i.waitExit(i.running && !(await listening(i)) ? 250 : 20)),
+    );
   }
   const exited = unsignalled.filter((i) => !i.running);
   if (failed && server && exited.length > 0) {
@@ -307,13 +309,14 @@ export async function runCase(target: Target, c: Case, opts: RunOptions = {}): P
     for (const stream of ["stdout", "stderr"] as const) {
       // The first and the last lines, each cut short: a target that floods its output cannot
       // flood the report (the whole tail is in the evidence's output tails anyway).
-      const lines = i[stream].lines;
-      const shown = lines.length <= 2 * WIRE_LINES
-        ? lines
-        : [...lines.slice(0, WIRE_LINES), ...lines.slice(-WIRE_LINES)];
+      const { lines, lineCount } = i[stream];
+      const cut = lineCount > 2 * WIRE_LINES;
+      const shown = cut
+        ? [...lines.slice(0, WIRE_LINES), ...i[stream].lastLines(WIRE_LINES)]
+        : i[stream].lastLines(lineCount);
       shown.forEach((line, k) => {
-        if (k === WIRE_LINES && shown !== lines) {
-          const more = lines.length - 2 * WIRE_LINES;
+        if (k === WIRE_LINES && cut) {
+          const more = lineCount - 2 * WIRE_LINES;
           evidence.wireEvent(
             { kind: stream, instance: n + 1, text: `… ${more} more ${stream} lines …` },
             undefined,
@@ -486,7 +489,13 @@ export async function runAll(
   };
   const wanted = targets.some(pinnedTarget) ? 1 : opts.jobs ?? 1;
   const jobs = Math.max(1, Math.min(wanted, items.length));
-  await Promise.all(Array.from({ length: jobs }, worker));
+  // Readiness and teardown read /proc hundreds of times in a run: one reader for them all.
+  const release = holdProcReader();
+  try {
+    await Promise.all(Array.from({ length: jobs }, worker));
+  } finally {
+    await release();
+  }
   return {
     formatVersion: 1,
     tool: { name: "sockspec", version: VERSION },
@@ -515,10 +524,10 @@ export async function runAll(
 }
 
 /** False when a started stream server's port or socket path no longer listens. */
-function listening(i: Instance): boolean {
+async function listening(i: Instance): Promise<boolean> {
   const { transports } = i.target;
-  if (i.port !== undefined && transports.includes("tcp")) return portListening(i.port);
-  if (i.path !== undefined && transports.includes("unix")) return unixListening(i.path);
+  if (i.port !== undefined && transports.includes("tcp")) return await portListening(i.port);
+  if (i.path !== undefined && transports.includes("unix")) return await unixListening(i.path);
   return true;
 }
 

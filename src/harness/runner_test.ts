@@ -330,3 +330,33 @@ Deno.test("runAll: cases run at once across and within targets, results stay in 
   }
   assert.equal(typeof report.seed, "number");
 });
+
+Deno.test("the wire log shows a flooding target's first and really last lines, and counts those between", async () => {
+  const target = parseManifest({
+    name: "flood",
+    kind: "stream-echo",
+    transports: ["tcp"],
+    // 3000 numbered lines, the last one without its newline, then it waits to be stopped
+    command: ["sh", "-c", "seq 1 2999; printf 3000; exec sleep 30", "{port}"],
+    ready: { kind: "none" },
+  }, "flood.json");
+  const flood: Case = {
+    id: "test/flood/1",
+    requirement: "The target's output is read to its end.",
+    level: "MUST",
+    kind: "stream-echo",
+    transport: "tcp",
+    async run(ctx) {
+      const server = await ctx.start();
+      await server.stdout.waitFor(/^3000$/m, ctx.timeoutMs);
+      return pass("all of it came");
+    },
+  };
+  const result = await runCase(target, flood);
+  assert.equal(result.verdict, "PASS", result.message);
+  const lines = result.evidence.wire!.filter((e) => e.kind === "stdout").map((e) => e.text!);
+  assert.deepEqual(lines.slice(0, 3), ["1", "2", "3"]);
+  assert.equal(lines[25], "… 2950 more stdout lines …");
+  assert.deepEqual(lines.slice(-3), ["2998", "2999", "3000"]);
+  assert.equal(lines.length, 51);
+});

@@ -68,8 +68,19 @@ export { MAX_UNIX_PATH };
 
 const HEAD_LIMIT = 1 << 20;
 const TAIL_LIMIT = 8 << 10;
-/** How many output lines an {@linkcode OutputCapture} keeps with their times. */
+/** How many of its first output lines an {@linkcode OutputCapture} keeps with their times. */
 export const LINE_LIMIT = 1000;
+
+/** How many of its last output lines an {@linkcode OutputCapture} keeps with their times. */
+export const TAIL_LINES = 100;
+
+/** One line of a target's output, with the `performance.now()` at which it ended. */
+export interface OutputLine {
+  /** When the line ended (`performance.now()`). */
+  at: number;
+  /** The line, without its newline, cut at 512 characters. */
+  text: string;
+}
 
 /**
  * The environment variable that marks every process of one instance: `NAME=<unique id>`.
@@ -77,7 +88,7 @@ export const LINE_LIMIT = 1000;
  */
 export const INSTANCE_MARKER = "SOCKSPEC_INSTANCE";
 
-/** The most of one output line that readiness looks at, in bytes; the rest is cut. */
+/** The most of one output line that readiness looks at, in characters; the rest is cut. */
 export const READY_LINE_MAX = 4096;
 
 /**
@@ -114,14 +125,18 @@ export class OutputCapture {
   #total = 0;
   #listeners = new Set<() => void>();
   #lineListeners = new Set<(line: string, complete: boolean) => void>();
-  #partial: Uint8Array[] = [];
-  #partialBytes = 0;
+  #decoder = new TextDecoder();
+  #partial = "";
   #cut = false;
+  #recent: OutputLine[] = [];
   /**
-   * The output's lines (at most {@linkcode LINE_LIMIT}, each cut at 512 characters), each
-   * with the `performance.now()` at which it ended: the wire log puts them on its clock.
+   * The output's first lines (at most {@linkcode LINE_LIMIT}, each cut at 512 characters),
+   * each with the `performance.now()` at which it ended: the wire log puts them on its clock.
+   * {@linkcode OutputCapture.lastLines} has the last ones.
    */
-  readonly lines: { at: number; text: string }[] = [];
+  readonly lines: OutputLine[] = [];
+  /** How many lines the output has had, kept or not. */
+  lineCount = 0;
   /** Resolves when the stream has ended. */
   readonly done: Promise<void>;
 
@@ -138,8 +153,13 @@ export class OutputCapture {
    */
   constructor(stream: ReadableStream<Uint8Array> | null) {
     this.#lineListeners.add((text, complete) => {
-      if (complete && this.lines.length < LINE_LIMIT) {
-        this.lines.push({ at: performance.now(), text: text.slice(0, 512) });
+      if (!complete) return;
+      const line = { at: performance.now(), text: text.slice(0, 512) };
+      if (++this.lineCount <= LINE_LIMIT) this.lines.push(line);
+      else {
+        this.#recent.push(line);
+        // Halved when it doubles: the last TAIL_LINES stay, at an amortized cost per line.
+        if (this.#recent.length >= 2 * TAIL_LINES) this.#recent = this.#recent.slice(-TAIL_LINES);
       }
     });
     this.done = stream ? this.#drain(stream) : Promise.resolve();
@@ -168,29 +188,48 @@ export class OutputCapture {
     } catch {
       // the process went away; what we have is what there is
     } finally {
-      if (this.#partialBytes > 0) this.#emitLine(true);
+      this.#splitLines(undefined);
+      if (this.#partial.length > 0) this.#emitLine(true);
       for (const listener of this.#listeners) listener();
     }
   }
 
   /**
-   * Splits the stream into lines for {@linkcode OutputCapture.onLine}: at most
-   * {@linkcode READY_LINE_MAX} bytes of each are kept (the rest of a longer line is dropped),
-   * so memory stays bounded however long a line runs. The unfinished last line of a chunk
-   * is offered as well (not complete), so a prompt without a newline can be matched.
+   * The last `n` complete lines (at most {@linkcode TAIL_LINES}), as
+   * {@linkcode OutputCapture.lines} keeps them: the end of a flood, however long it ran.
+   *
+   * @example
+   * ```ts
+   * import { OutputCapture } from "./target.ts";
+   * const capture = new OutputCapture(ReadableStream.from([new TextEncoder().encode("a\nb\n")]));
+   * await capture.done;
+   * capture.lastLines(1).map((l) => l.text); // ["b"]
+   * ```
    */
-  #splitLines(chunk: Uint8Array): void {
+  lastLines(n: number): OutputLine[] {
+    const want = Math.min(n, TAIL_LINES);
+    const kept = this.#recent.length >= want
+      ? this.#recent
+      : [...this.lines.slice(-want), ...this.#recent];
+    return kept.slice(-want);
+  }
+
+  /**
+   * Splits the stream into lines for {@linkcode OutputCapture.onLine} (`undefined` flushes
+   * the decoder at the end): at most {@linkcode READY_LINE_MAX} characters of each are kept
+   * (the rest of a longer line is dropped), so memory stays bounded however long a line
+   * runs. The unfinished last line of a chunk is offered as well (not complete), so a prompt
+   * without a newline can be matched. The chunk is decoded once and split as text.
+   */
+  #splitLines(chunk: Uint8Array | undefined): void {
+    const text = chunk ? this.#decoder.decode(chunk, { stream: true }) : this.#decoder.decode();
     let from = 0;
-    while (from < chunk.length) {
-      const nl = chunk.indexOf(10, from);
-      const end = nl < 0 ? chunk.length : nl;
+    while (from < text.length) {
+      const nl = text.indexOf("\n", from);
+      const end = nl < 0 ? text.length : nl;
       if (!this.#cut) {
-        const room = READY_LINE_MAX - this.#partialBytes;
-        const part = chunk.subarray(from, Math.min(end, from + room));
-        if (part.length) {
-          this.#partial.push(part.slice());
-          this.#partialBytes += part.length;
-        }
+        const room = READY_LINE_MAX - this.#partial.length;
+        this.#partial += text.slice(from, Math.min(end, from + room));
         if (end - from > room) this.#cut = true;
       }
       if (nl < 0) break;
@@ -198,14 +237,13 @@ export class OutputCapture {
       from = nl + 1;
     }
     // The unfinished last line, for readiness (the wire log's own listener takes only whole lines).
-    if (this.#partialBytes > 0 && this.#lineListeners.size > 1) this.#emitLine(false);
+    if (chunk && this.#partial.length > 0 && this.#lineListeners.size > 1) this.#emitLine(false);
   }
 
   #emitLine(complete: boolean): void {
-    const line = new TextDecoder().decode(concat(this.#partial)).replace(/\r$/, "");
+    const line = this.#partial.endsWith("\r") ? this.#partial.slice(0, -1) : this.#partial;
     if (complete) {
-      this.#partial = [];
-      this.#partialBytes = 0;
+      this.#partial = "";
       this.#cut = false;
     }
     for (const listener of this.#lineListeners) listener(line, complete);
@@ -463,18 +501,20 @@ export class Instance {
    * import type { Instance } from "./target.ts";
    * async function stopClean(server: Instance): Promise<number[]> {
    *   await server.stop();
-   *   return server.leftovers(); // pids; [] when nothing was left behind
+   *   return await server.leftovers(); // pids; [] when nothing was left behind
    * }
    * ```
    */
-  leftovers(): number[] {
+  async leftovers(): Promise<number[]> {
     const sid = this.pid;
     if (sid === undefined) return [];
-    const all = processes();
+    const all = await processes();
     const found = new Set(
       all.filter((p) => p.session === sid && p.state !== "Z").map((p) => p.pid),
     );
-    if (this.marker) { for (const pid of markedProcesses(this.marker, all)) found.add(pid); }
+    if (this.marker) {
+      for (const pid of await markedProcesses(this.marker, all)) found.add(pid);
+    }
     return [...found];
   }
 
@@ -520,20 +560,20 @@ export class Instance {
       }
     }
     // Members of its group got the SIGTERM too: a short, bounded moment to finish exiting.
-    let left = this.leftovers().filter((p) => p !== pid);
+    let left = (await this.leftovers()).filter((p) => p !== pid);
     for (let i = 0; i < 10 && left.length > 0; i++) {
       await sleep(25);
-      left = this.leftovers().filter((p) => p !== pid);
+      left = (await this.leftovers()).filter((p) => p !== pid);
     }
     const named = new Map(this.leftBehind.map((p) => [p.pid, p]));
     this.kill("SIGKILL");
     // Everything left is killed; a few rounds, in case something forked meanwhile.
     for (let round = 0; round < 5; round++) {
-      if (round > 0) left = this.leftovers().filter((p) => p !== pid);
+      if (round > 0) left = (await this.leftovers()).filter((p) => p !== pid);
       if (left.length === 0) break;
       if (round > 0) await sleep(20);
       for (const p of left) {
-        if (!named.has(p)) named.set(p, { pid: p, cmd: commandLine(p) });
+        if (!named.has(p)) named.set(p, { pid: p, cmd: await commandLine(p) });
         try {
           Deno.kill(p, "SIGKILL");
         } catch {
@@ -870,13 +910,13 @@ async function isReady(
   const { transports } = instance.target;
   for (const t of transports) {
     if (kind === "listen" && t === "tcp") {
-      if (!portListening(instance.port!)) return false;
+      if (!(await portListening(instance.port!))) return false;
     } else if (kind === "listen" && t === "unix") {
       // A listening entry in /proc/net/unix needs no probe connection. Only a server that
       // bound elsewhere and renamed its node into place (so /proc shows another path) is
       // probed with a connection, and only after it has had time to show up in /proc: a
       // probe connection appears in the target's transcript, and kills one-shot servers.
-      if (unixListening(instance.path!)) continue;
+      if (await unixListening(instance.path!)) continue;
       if (performance.now() - started < PROBE_AFTER_MS || !(await unixAccepts(instance.path!))) {
         return false;
       }
@@ -887,7 +927,7 @@ async function isReady(
         return false;
       }
     } else if (t === "udp" || t === "tcp") {
-      if (!portBound(t, instance.port!)) return false;
+      if (!(await portBound(t, instance.port!))) return false;
     }
   }
   return true;
@@ -953,12 +993,12 @@ async function writeFiles(
  * @example
  * ```ts
  * import { unixListening } from "./target.ts";
- * unixListening("/tmp/uds_socket");
+ * await unixListening("/tmp/uds_socket");
  * ```
  */
-export function unixListening(path: string): boolean {
+export async function unixListening(path: string): Promise<boolean> {
   try {
-    return readProc("/proc/net/unix").split("\n").some((line) => {
+    return (await readProc("/proc/net/unix")).split("\n").some((line) => {
       const f = line.trim().split(/\s+/);
       // Num RefCount Protocol Flags Type St Inode Path; flag 0x10000 is __SO_ACCEPTCON.
       return f[7] === path && (parseInt(f[3], 16) & 0x10000) !== 0;
@@ -984,10 +1024,10 @@ async function unixAccepts(path: string): Promise<boolean> {
  * @example
  * ```ts
  * import { portListening } from "./target.ts";
- * portListening(10000);
+ * await portListening(10000);
  * ```
  */
-export function portListening(port: number): boolean {
+export function portListening(port: number): Promise<boolean> {
   return procNetHas("tcp", port, "0A");
 }
 
@@ -997,18 +1037,22 @@ export function portListening(port: number): boolean {
  * @example
  * ```ts
  * import { portBound } from "./target.ts";
- * portBound("udp", 10000);
+ * await portBound("udp", 10000);
  * ```
  */
-export function portBound(protocol: "udp" | "tcp", port: number): boolean {
+export function portBound(protocol: "udp" | "tcp", port: number): Promise<boolean> {
   return procNetHas(protocol, port);
 }
 
-function procNetHas(protocol: "udp" | "tcp", port: number, state?: string): boolean {
+async function procNetHas(
+  protocol: "udp" | "tcp",
+  port: number,
+  state?: string,
+): Promise<boolean> {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   for (const file of [`/proc/net/${protocol}`, `/proc/net/${protocol}6`]) {
     try {
-      for (const line of readProc(file).split("\n").slice(1)) {
+      for (const line of (await readProc(file)).split("\n").slice(1)) {
         const fields = line.trim().split(/\s+/);
         if (fields[1]?.endsWith(hex) && (state === undefined || fields[3] === state)) return true;
       }

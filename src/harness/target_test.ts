@@ -9,8 +9,15 @@
 
 import assert from "node:assert/strict";
 import { parseManifest } from "./manifest.ts";
-import { type Instance, INSTANCE_MARKER, StartError, startInstance } from "./target.ts";
-import { markedProcesses, processes } from "../net/proc.ts";
+import {
+  type Instance,
+  INSTANCE_MARKER,
+  LINE_LIMIT,
+  OutputCapture,
+  StartError,
+  startInstance,
+} from "./target.ts";
+import { markedProcesses, processesSync } from "../net/proc.ts";
 
 /** Live processes whose command line mentions `marker`. */
 function mentioning(marker: string): number[] {
@@ -82,7 +89,9 @@ Deno.test("a grandchild that left the session with setsid is found, named and ki
       if (daemon.length === 0) await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(daemon.length, 1, "the daemon is running");
-    const sessions = new Set(processes().filter((p) => p.pid === daemon[0]).map((p) => p.session));
+    const sessions = new Set(
+      processesSync().filter((p) => p.pid === daemon[0]).map((p) => p.session),
+    );
     assert.ok(!sessions.has(server.pid!), "the daemon is in a session of its own");
     await server.stop();
     assert.deepEqual(mentioning(`daemon ${tmp}`), [], "the daemon was killed");
@@ -91,7 +100,7 @@ Deno.test("a grandchild that left the session with setsid is found, named and ki
       server.leftBehindNotes().join("\n"),
       new RegExp(`^left pid ${daemon[0]} \\(\`.*python.*daemon ${tmp}\`\\) running after SIGTERM$`),
     );
-    assert.deepEqual(markedProcesses(server.marker!), [], "nothing with its marker is alive");
+    assert.deepEqual(await markedProcesses(server.marker!), [], "nothing with its marker is alive");
   });
 });
 
@@ -243,4 +252,28 @@ Deno.test("inheritEnv must be a list of variable names; the file and field are n
     );
   }
   assert.deepEqual(target(["true"], { inheritEnv: ["DENO_DIR"] }).inheritEnv, ["DENO_DIR"]);
+});
+
+Deno.test("OutputCapture keeps the first lines and the last ones, counts them all, and splits across chunks", async () => {
+  const encode = (t: string) => new TextEncoder().encode(t);
+  for (const count of [3, 1010, 5000]) {
+    const text = Array.from({ length: count }, (_, i) => `line ${i + 1}\r\n`).join("");
+    // chunks that split lines, and a multi-byte character, at arbitrary places
+    const bytes = encode(`é${text}`);
+    const chunks = [];
+    for (let at = 0; at < bytes.length; at += 777) chunks.push(bytes.subarray(at, at + 777));
+    const capture = new OutputCapture(ReadableStream.from(chunks));
+    await capture.done;
+    assert.equal(capture.lineCount, count);
+    assert.equal(capture.lines[0].text, "éline 1");
+    assert.equal(capture.lines.length, Math.min(count, LINE_LIMIT));
+    assert.deepEqual(
+      capture.lastLines(25).map((l) => l.text),
+      Array.from(
+        { length: Math.min(25, count) },
+        (_, i) => `line ${count - Math.min(25, count) + i + 1}`,
+      )
+        .map((l) => (l === "line 1" ? "éline 1" : l)),
+    );
+  }
 });

@@ -1,24 +1,232 @@
 /**
- * Reading /proc without `--allow-all`. Deno 2.9 lets only `--allow-all` read /proc, so when
- * a direct read is refused this module reads through `cat` (which `--allow-run` allows; the
- * harness needs that to start targets anyway). Used for readiness without probe connections,
- * for finding processes a target left behind, and for the effective uid.
+ * Reading /proc without `--allow-all`: readiness without probe connections, the processes a
+ * target left behind, and the effective uid.
+ *
+ * Deno 2.9 lets only `--allow-all` read /proc. With it, every query reads /proc directly.
+ * Without it, a query goes to the /proc reader when one is held ({@linkcode holdProcReader}:
+ * one child Deno that has `--allow-all`, does nothing but answer /proc queries, and ends with
+ * its holder; `runAll` holds it for a whole run), and otherwise through `cat` (which
+ * `--allow-run` allows; the harness needs that to start targets anyway). A run polls /proc
+ * hundreds of times, and each `cat` costs a process start (about 7 ms of CPU); the reader
+ * answers in well under a millisecond.
+ *
+ * Each query has an async form, which uses the reader, and a `Sync` form, which never does.
  *
  * @example
  * ```ts
- * import { readProc } from "./proc.ts";
- * const table = readProc("/proc/net/tcp");
- * console.log(table.split("\n")[0]);
+ * import { holdProcReader, readProc } from "./proc.ts";
+ * const release = holdProcReader();
+ * try {
+ *   const table = await readProc("/proc/net/tcp");
+ *   console.log(table.split("\n")[0]);
+ * } finally {
+ *   await release();
+ * }
  * ```
  * @module
  */
 
+import { answer, type ProcAnswer, type ProcQuery } from "./_proc_direct.ts";
+import { withTimeout } from "./sockets.ts";
+
+/** Whether this process may read /proc itself (unknown until the first query). */
 let direct: boolean | undefined;
 
-function viaCat(args: string[], shell = false): string {
-  const out = new Deno.Command(shell ? "sh" : "cat", { args, stdout: "piped", stderr: "null" })
-    .outputSync();
-  return new TextDecoder().decode(out.stdout);
+function directly(query: ProcQuery): ProcAnswer | undefined {
+  if (direct === false) return undefined;
+  try {
+    const value = answer(query);
+    direct = true;
+    return value;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    direct = false;
+    return undefined;
+  }
+}
+
+/** The query through `cat` or `sh`: one process start, blocking. */
+function spawned(query: ProcQuery): ProcAnswer {
+  const [program, args] = query.op === "read"
+    ? ["cat", [query.path]]
+    : query.op === "stats"
+    ? ["sh", ["-c", "cat /proc/[0-9]*/stat 2>/dev/null; true"]]
+    // one grep over every environ (NUL-separated records, whole-record fixed match)
+    : ["sh", [
+      "-c",
+      'grep -lzxF -- "$1" /proc/[0-9]*/environ 2>/dev/null; true',
+      "sh",
+      query.marker,
+    ]];
+  const out = new Deno.Command(program, { args, stdout: "piped", stderr: "null" }).outputSync();
+  const text = new TextDecoder().decode(out.stdout);
+  if (query.op !== "marked") return text;
+  return [...text.matchAll(/^\/proc\/(\d+)\/environ$/gm)].map((m) => Number(m[1]));
+}
+
+function querySync(query: ProcQuery): ProcAnswer {
+  return directly(query) ?? spawned(query);
+}
+
+async function query(query: ProcQuery): Promise<ProcAnswer> {
+  const value = directly(query);
+  if (value !== undefined) return value;
+  if (reader && !reader.broken) {
+    try {
+      return await reader.ask(query);
+    } catch {
+      // the reader broke (it says why in `broken`): this and later queries spawn
+    }
+  }
+  return spawned(query);
+}
+
+/** How long the reader may take to answer one query (its first answer includes its start). */
+const READER_ANSWER_MS = 10_000;
+
+/** The /proc reader child process (`_proc_reader.ts`) and its line protocol. */
+class ProcReader {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #pending = new Map<number, (reply: { value?: ProcAnswer; error?: string }) => void>();
+  readonly #decoder = new TextDecoder();
+  #next = 0;
+  #buffered = "";
+  #reading = false;
+  /** Why the reader cannot be used any more, once it cannot. */
+  broken?: string;
+
+  constructor() {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--no-config",
+        "--allow-all",
+        new URL("./_proc_reader.ts", import.meta.url).href,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    // A holder that never releases must not keep sockspec from exiting.
+    this.#child.unref();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#reader = this.#child.stdout.getReader();
+  }
+
+  async ask(query: ProcQuery): Promise<ProcAnswer> {
+    const id = ++this.#next;
+    const replied = new Promise<{ value?: ProcAnswer; error?: string }>((resolve) =>
+      this.#pending.set(id, resolve)
+    );
+    try {
+      await this.#writer.write(new TextEncoder().encode(JSON.stringify({ id, ...query }) + "\n"));
+      if (!this.#reading) this.#readReplies();
+      const reply = await withTimeout(replied, READER_ANSWER_MS, "the /proc reader's answer");
+      if (reply.error !== undefined) throw new Error(reply.error);
+      return reply.value!;
+    } catch (err) {
+      this.#break(`${query.op}: ${err}`);
+      throw err;
+    } finally {
+      this.#pending.delete(id);
+    }
+  }
+
+  /** Reads replies while queries wait for one (so an idle reader has no read pending). */
+  async #readReplies(): Promise<void> {
+    this.#reading = true;
+    try {
+      while (this.#pending.size > 0) {
+        const { value, done } = await this.#reader.read();
+        if (done) return this.#break("the /proc reader exited");
+        this.#buffered += this.#decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = this.#buffered.indexOf("\n")) >= 0) {
+          const reply = JSON.parse(this.#buffered.slice(0, end));
+          this.#buffered = this.#buffered.slice(end + 1);
+          this.#pending.get(reply.id)?.(reply);
+        }
+      }
+    } catch (err) {
+      this.#break(`reading its answers: ${err}`);
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  #break(why: string): void {
+    this.broken ??= why;
+    for (const settle of this.#pending.values()) settle({ error: this.broken });
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Ends the reader (its stdin closes) and waits until it has exited, at most 2 s. */
+  async close(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    const drained = (async () => {
+      while (!(await this.#reader.read()).done);
+    })();
+    try {
+      await withTimeout(
+        Promise.all([drained, this.#child.status]),
+        2000,
+        "the /proc reader's exit",
+      );
+    } catch {
+      this.#break("it did not exit when its input ended");
+      await this.#reader.cancel().catch(() => {});
+      await this.#child.status;
+    }
+  }
+}
+
+let reader: ProcReader | undefined;
+let holders = 0;
+
+/**
+ * Holds the /proc reader until the returned function is called (and awaited): while anyone
+ * holds it, the async queries go through one child Deno instead of a `cat` each. The reader
+ * starts with the first holder and ends with the last. Nothing starts when this process may
+ * read /proc itself. Call it around a whole run, not around one query.
+ *
+ * @example
+ * ```ts
+ * import { holdProcReader, processes } from "./proc.ts";
+ * const release = holdProcReader();
+ * try {
+ *   (await processes()).some((p) => p.pid === Deno.pid); // true
+ * } finally {
+ *   await release();
+ * }
+ * ```
+ */
+export function holdProcReader(): () => Promise<void> {
+  holders++;
+  directly({ op: "read", path: "/proc/self/stat" });
+  if (!reader && direct === false) {
+    try {
+      reader = new ProcReader();
+    } catch {
+      // no --allow-run for Deno itself: queries spawn `cat`
+    }
+  }
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--holders > 0 || !reader) return;
+    const done = reader;
+    reader = undefined;
+    await done.close();
+  };
 }
 
 /**
@@ -27,22 +235,24 @@ function viaCat(args: string[], shell = false): string {
  * @example
  * ```ts
  * import { readProc } from "./proc.ts";
- * readProc("/proc/self/status").includes("Uid:"); // true
+ * (await readProc("/proc/self/status")).includes("Uid:"); // true
  * ```
  */
-export function readProc(path: string): string {
-  if (direct !== false) {
-    try {
-      const text = Deno.readTextFileSync(path);
-      direct = true;
-      return text;
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return "";
-      if (!(err instanceof Deno.errors.NotCapable)) throw err;
-      direct = false;
-    }
-  }
-  return viaCat([path]);
+export async function readProc(path: string): Promise<string> {
+  return await query({ op: "read", path }) as string;
+}
+
+/**
+ * The text of a /proc file ("" if it does not exist), without the reader.
+ *
+ * @example
+ * ```ts
+ * import { readProcSync } from "./proc.ts";
+ * readProcSync("/proc/self/status").includes("Uid:"); // true
+ * ```
+ */
+export function readProcSync(path: string): string {
+  return querySync({ op: "read", path }) as string;
 }
 
 /** One process, from /proc/PID/stat. */
@@ -59,38 +269,7 @@ export interface ProcStat {
   session: number;
 }
 
-/**
- * Every process on the machine (one read of all /proc/PID/stat files).
- *
- * @example
- * ```ts
- * import { processes } from "./proc.ts";
- * processes().some((p) => p.pid === Deno.pid); // true
- * ```
- */
-export function processes(): ProcStat[] {
-  let text: string;
-  if (direct !== false) {
-    try {
-      const parts: string[] = [];
-      for (const entry of Deno.readDirSync("/proc")) {
-        if (!/^\d+$/.test(entry.name)) continue;
-        try {
-          parts.push(Deno.readTextFileSync(`/proc/${entry.name}/stat`));
-        } catch {
-          // exited meanwhile
-        }
-      }
-      direct = true;
-      text = parts.join("\n");
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotCapable)) throw err;
-      direct = false;
-      text = viaCat(["-c", "cat /proc/[0-9]*/stat 2>/dev/null; true"], true);
-    }
-  } else {
-    text = viaCat(["-c", "cat /proc/[0-9]*/stat 2>/dev/null; true"], true);
-  }
+function parseStats(text: string): ProcStat[] {
   const out: ProcStat[] = [];
   for (const line of text.split("\n")) {
     const close = line.lastIndexOf(")");
@@ -108,16 +287,58 @@ export function processes(): ProcStat[] {
 }
 
 /**
+ * Every process on the machine (one read of all /proc/PID/stat files).
+ *
+ * @example
+ * ```ts
+ * import { processes } from "./proc.ts";
+ * (await processes()).some((p) => p.pid === Deno.pid); // true
+ * ```
+ */
+export async function processes(): Promise<ProcStat[]> {
+  return parseStats(await query({ op: "stats" }) as string);
+}
+
+/**
+ * Every process on the machine, without the reader.
+ *
+ * @example
+ * ```ts
+ * import { processesSync } from "./proc.ts";
+ * processesSync().some((p) => p.pid === Deno.pid); // true
+ * ```
+ */
+export function processesSync(): ProcStat[] {
+  return parseStats(querySync({ op: "stats" }) as string);
+}
+
+const liveIn = (all: ProcStat[], sid: number) =>
+  all.filter((p) => p.session === sid && p.state !== "Z").map((p) => p.pid);
+
+/**
  * The live (non-zombie) processes in session `sid`.
  *
  * @example
  * ```ts
  * import { sessionMembers } from "./proc.ts";
- * sessionMembers(1);
+ * await sessionMembers(1);
  * ```
  */
-export function sessionMembers(sid: number): number[] {
-  return processes().filter((p) => p.session === sid && p.state !== "Z").map((p) => p.pid);
+export async function sessionMembers(sid: number): Promise<number[]> {
+  return liveIn(await processes(), sid);
+}
+
+/**
+ * The live (non-zombie) processes in session `sid`, without the reader.
+ *
+ * @example
+ * ```ts
+ * import { sessionMembersSync } from "./proc.ts";
+ * sessionMembersSync(1);
+ * ```
+ */
+export function sessionMembersSync(sid: number): number[] {
+  return liveIn(processesSync(), sid);
 }
 
 /**
@@ -131,57 +352,16 @@ export function sessionMembers(sid: number): number[] {
  * @example
  * ```ts
  * import { markedProcesses } from "./proc.ts";
- * markedProcesses("SOCKSPEC_INSTANCE=1234-1-ab12cd"); // [] when none runs
+ * await markedProcesses("SOCKSPEC_INSTANCE=1234-1-ab12cd"); // [] when none runs
  * ```
  */
-export function markedProcesses(marker: string, all: ProcStat[] = processes()): number[] {
-  const found: number[] = [];
-  if (direct !== false) {
-    try {
-      const needle = new TextEncoder().encode(`\0${marker}\0`);
-      for (const entry of Deno.readDirSync("/proc")) {
-        if (!/^\d+$/.test(entry.name)) continue;
-        try {
-          const raw = Deno.readFileSync(`/proc/${entry.name}/environ`);
-          const env = new Uint8Array(raw.length + 2);
-          env.set(raw, 1);
-          if (indexOf(env, needle) >= 0) found.push(Number(entry.name));
-        } catch {
-          // exited meanwhile, or not ours to read
-        }
-      }
-      direct = true;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotCapable)) throw err;
-      direct = false;
-    }
-  }
-  if (direct === false) {
-    // One grep over every environ (NUL-separated records, whole-record fixed match).
-    const text = viaCat([
-      "-c",
-      'grep -lzxF -- "$1" /proc/[0-9]*/environ 2>/dev/null; true',
-      "sh",
-      marker,
-    ], true);
-    for (const line of text.split("\n")) {
-      const m = /^\/proc\/(\d+)\/environ$/.exec(line);
-      if (m) found.push(Number(m[1]));
-    }
-  }
-  const live = new Set(all.filter((p) => p.state !== "Z").map((p) => p.pid));
+export async function markedProcesses(
+  marker: string,
+  all?: ProcStat[],
+): Promise<number[]> {
+  const found = await query({ op: "marked", marker }) as number[];
+  const live = new Set((all ?? await processes()).filter((p) => p.state !== "Z").map((p) => p.pid));
   return found.filter((pid) => pid !== Deno.pid && live.has(pid));
-}
-
-function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0];
-  for (let i = haystack.indexOf(first); i >= 0; i = haystack.indexOf(first, i + 1)) {
-    if (i + needle.length > haystack.length) return -1;
-    let j = 1;
-    while (j < needle.length && haystack[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
-  }
-  return -1;
 }
 
 /**
@@ -191,12 +371,12 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
  * @example
  * ```ts
  * import { commandLine } from "./proc.ts";
- * commandLine(Deno.pid).length > 0; // true
+ * (await commandLine(Deno.pid)).length > 0; // true
  * ```
  */
-export function commandLine(pid: number, max = 120): string {
-  let text = readProc(`/proc/${pid}/cmdline`).replace(/\0+$/, "").replace(/[\0\s]+/g, " ");
-  if (!text) text = /\((.*)\)/.exec(readProc(`/proc/${pid}/stat`))?.[1] ?? "";
+export async function commandLine(pid: number, max = 120): Promise<string> {
+  let text = (await readProc(`/proc/${pid}/cmdline`)).replace(/\0+$/, "").replace(/[\0\s]+/g, " ");
+  if (!text) text = /\((.*)\)/.exec(await readProc(`/proc/${pid}/stat`))?.[1] ?? "";
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
@@ -212,6 +392,6 @@ let uid: number | undefined;
  * ```
  */
 export function currentUid(): number {
-  uid ??= Number(/^Uid:\s+\d+\s+(\d+)/m.exec(readProc("/proc/self/status"))?.[1] ?? -1);
+  uid ??= Number(/^Uid:\s+\d+\s+(\d+)/m.exec(readProcSync("/proc/self/status"))?.[1] ?? -1);
   return uid;
 }

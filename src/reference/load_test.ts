@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { parseManifest, type Target } from "../harness/manifest.ts";
-import { readProc } from "../net/proc.ts";
+import { readProcSync } from "../net/proc.ts";
 import { referenceTargets } from "./targets.ts";
 import {
   closeQuietly,
@@ -39,7 +39,7 @@ function reference(name: string): Target {
 
 /** The server's resident memory now and at its peak, in MiB (from /proc/PID/status). */
 function memory(server: Instance): { rss: number; peak: number } {
-  const status = readProc(`/proc/${server.pid}/status`);
+  const status = readProcSync(`/proc/${server.pid}/status`);
   const kib = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
   const rss = kib("VmRSS");
@@ -50,7 +50,7 @@ function memory(server: Instance): { rss: number; peak: number } {
 
 /** This process's open-file limit (Deno raises the soft limit to the hard one). */
 function fileLimit(): number {
-  const line = readProc("/proc/self/limits").split("\n").find((l) =>
+  const line = readProcSync("/proc/self/limits").split("\n").find((l) =>
     l.startsWith("Max open files")
   );
   return Number(line?.trim().split(/\s+/)[3] ?? 0);
@@ -218,7 +218,7 @@ Deno.test("with ulimit -n 64, accept errors do not kill the server: one line, th
   }, "built-in");
   await withServer(limited, async (server) => {
     const addr = server.address("unix");
-    const limit = /Max open files\s+(\d+)/.exec(readProc(`/proc/${server.pid}/limits`))?.[1];
+    const limit = /Max open files\s+(\d+)/.exec(readProcSync(`/proc/${server.pid}/limits`))?.[1];
     assert.equal(limit, "64", "the server runs with at most 64 descriptors");
     // More clients than fit: those beyond the limit wait in the listen backlog.
     const clients: Deno.Conn[] = [];

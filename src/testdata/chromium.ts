@@ -21,7 +21,7 @@
  */
 
 import { commandExists } from "../harness/manifest.ts";
-import { sessionMembers } from "../net/proc.ts";
+import { sessionMembersSync } from "../net/proc.ts";
 
 /** The Chromium command on PATH, if any. */
 export const CHROMIUM: string | undefined = [
@@ -185,7 +185,7 @@ export class Browser {
       await child.status;
     }
     // Helpers Chromium left in its session.
-    for (let i = 0; i < 50 && sessionMembers(pid).length; i++) {
+    for (let i = 0; i < 50 && sessionMembersSync(pid).length; i++) {
       if (i === 10) {
         try {
           Deno.kill(-pid, "SIGKILL");

@@ -41,5 +41,5 @@ export async function withServer(
     await server?.stop();
     await Deno.remove(tmp, { recursive: true });
   }
-  assert.deepEqual(server.leftovers(), [], "the server left no process behind");
+  assert.deepEqual(await server.leftovers(), [], "the server left no process behind");
 }

@@ -1,7 +1,7 @@
 /**
  * The reference stream echo server (SPEC §1 and §2): TCP or a Unix domain socket,
- * reads at most `chunk` bytes at a time (16 by default, the tutorial's `recv(16)`) and sends
- * each chunk straight back; an empty read ends the connection. Unlike the tutorial it serves
+ * handles the stream in `chunk`-byte pieces (16 by default, the tutorial's `recv(16)`) and
+ * sends each straight back; an empty read ends the connection. Unlike the tutorial it serves
  * clients concurrently and survives clients that reset. With `transcript` it prints the
  * tutorial's server transcript exactly.
  *
@@ -62,6 +62,14 @@ export const WRITE_STALL_MS = 30_000;
 const UNIX_READ_MAX = 64 << 10;
 
 /**
+ * The largest read with a transcript. Each read is printed in `chunk`-byte pieces, exactly
+ * the lines the tutorial's `recv(chunk)` loop prints for the same bytes, and written back
+ * whole: reading 16 bytes at a time cost a read, a write and an event-loop turn per 16
+ * bytes, which made a 2 MiB stream cost seconds of CPU.
+ */
+const TRANSCRIPT_READ_MAX = 64 << 10;
+
+/**
  * Starts an echo server.
  *
  * Without a transcript each connection runs a pipelined loop over two buffers allocated
@@ -69,8 +77,9 @@ const UNIX_READ_MAX = 64 << 10;
  * other buffer, and a chunk is written only after the one before it is out, so the echo
  * stays in order (reads are at most `chunk` bytes, and at most 64 KiB over a Unix socket,
  * where that is faster). One timer per connection (not one per write) drops a client that
- * stops reading for 30 s. With a transcript the loop is strictly the tutorial's: read,
- * print, write back, read again. With a transcript written to
+ * stops reading for 30 s. With a transcript the loop is the tutorial's: read, print, write
+ * back, read again; a read takes what has arrived (up to 64 KiB) and prints it in
+ * `chunk`-byte pieces, the lines `recv(chunk)` in a loop prints for the same bytes. With a transcript written to
  * stdout (no `print` given), lines are buffered and written in order once per event-loop
  * turn (one `write` per turn rather than one per line), and always before a connection's
  * first echo byte is sent, before the connection is closed, and when the server closes;
@@ -114,12 +123,16 @@ export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
     }
     const peer = peerName(conn);
     print(`connection from ${peer}`);
-    const buf = new Uint8Array(chunk);
+    const buf = new Uint8Array(Math.max(chunk, TRANSCRIPT_READ_MAX));
     let first = true;
     try {
       await echoLoop(conn, buf, stallMs, (data) => {
-        print(`received ${bytesRepr(data)}`);
-        print("sending data back to the client");
+        // The lines recv(chunk) in a loop would print for these bytes (it returns `chunk`
+        // bytes while that many are waiting), so the transcript keeps the tutorial's chunks.
+        for (let at = 0; at < data.length; at += chunk) {
+          print(`received ${bytesRepr(data.subarray(at, at + chunk))}`);
+          print("sending data back to the client");
+        }
         if (first) stdout?.flush();
         first = false;
       });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { OBSERVER_PATH } from "../../../conformance/mcast/mcast.ts";
 import { createLan, type Netns, netnsUnavailable } from "../../harness/netns.ts";
-import { readProc } from "../../net/proc.ts";
+import { readProcSync } from "../../net/proc.ts";
 import { PROGRAMS_PATH } from "../targets.ts";
 import {
   match,
@@ -44,7 +44,7 @@ function cli(ns: Netns, args: string[], piped = false): Deno.ChildProcess {
 
 async function joined(pid: number): Promise<void> {
   for (let i = 0; i < 250; i++) {
-    if (readProc(`/proc/${pid}/net/igmp`).includes("471D03E0")) return;
+    if (readProcSync(`/proc/${pid}/net/igmp`).includes("471D03E0")) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`pid ${pid} did not join 224.3.29.71 within 5 s`);

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { checkOrder } from "../../../conformance/program/program.ts";
-import { processes, type ProcStat, readProc, sessionMembers } from "../../net/proc.ts";
+import { processesSync, type ProcStat, readProcSync, sessionMembersSync } from "../../net/proc.ts";
 import { match, type MatchResult, socketpairTranscript } from "../../transcript/transcript.ts";
 
 const DENO = Deno.execPath();
@@ -102,7 +102,7 @@ class LineReader {
 
 /** The process `pid` as /proc shows it, or undefined once it is gone (or reaped). */
 function procStat(pid: number): ProcStat | undefined {
-  return processes().find((p) => p.pid === pid);
+  return processesSync().find((p) => p.pid === pid);
 }
 
 /** Socket inodes held by a process: fd number -> inode (the links in /proc/PID/fd). */
@@ -142,7 +142,7 @@ Deno.test("reference: both ends are an unnamed, connected AF_UNIX stream pair he
   const out = new LineReader(proc.stdout);
   try {
     await out.until(M, 5000); // the child now holds the exchange open for 1.5 s
-    const children = processes().filter((p) => p.ppid === proc.pid).map((p) => p.pid);
+    const children = processesSync().filter((p) => p.ppid === proc.pid).map((p) => p.pid);
     assert.equal(children.length, 1, `expected one child of ${proc.pid}, found ${children}`);
     const child = children[0];
     const childSocks = await socketFds(child);
@@ -174,7 +174,7 @@ Deno.test("reference: both ends are an unnamed, connected AF_UNIX stream pair he
     );
     assert.ok(parentFds[0][0] > 2, "the parent's end must not be stdio");
     // /proc/net/unix: Num RefCount Protocol Flags Type St Inode [Path]
-    const unix = readProc("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/));
+    const unix = readProcSync("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/));
     for (const inode of [childEnd, parentEnd]) {
       const entry = unix.find((f) => f[6] === inode);
       assert.ok(entry, `inode ${inode} missing from /proc/net/unix`);
@@ -298,7 +298,7 @@ Deno.test("broken fixture: child-left-running exits 0 with its child still runni
     await out.until(R, 5000);
     await out.until(M, 1000);
     assert.equal((await proc.status).code, 0);
-    const left = sessionMembers(sid);
+    const left = sessionMembersSync(sid);
     assert.equal(
       left.length,
       1,
@@ -306,7 +306,7 @@ Deno.test("broken fixture: child-left-running exits 0 with its child still runni
     );
     assertMatches(match(SPEC, out.lines.join("\n")), out.lines.join("\n"));
   } finally {
-    for (const pid of sessionMembers(sid)) {
+    for (const pid of sessionMembersSync(sid)) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch { /* gone */ }

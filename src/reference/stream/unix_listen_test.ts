@@ -72,7 +72,7 @@ Deno.test("listenUnix: creates a socket node, serves, and removes its own node o
     const info = Deno.lstatSync(path);
     assert.ok(info.isSocket);
     assert.deepEqual(server.node, { dev: info.dev, ino: info.ino });
-    assert.ok(unixListening(path));
+    assert.ok(await unixListening(path));
     await echoOnce(path, server.listener);
     const pending = server.listener.accept();
     assert.equal(server.close(), "removed");

@@ -1,0 +1,94 @@
+/**
+ * The three /proc queries sockspec makes, read directly. Deno 2.9 allows these reads only
+ * with `--allow-all`, so they run either in a process that has it or in the /proc reader
+ * (`_proc_reader.ts`), which runs with it and does nothing else. A leaf module: the reader
+ * loads nothing but this.
+ *
+ * @example
+ * ```ts
+ * import { answer } from "./_proc_direct.ts";
+ * try {
+ *   answer({ op: "read", path: "/proc/self/status" }); // its text, with --allow-all
+ * } catch (err) {
+ *   err instanceof Deno.errors.NotCapable; // true without it
+ * }
+ * ```
+ * @module
+ */
+
+/**
+ * A /proc query: one file's text, every process's `stat` line, or the pids whose
+ * environment holds `marker` (`NAME=VALUE`) as a whole entry.
+ */
+export type ProcQuery =
+  | { op: "read"; path: string }
+  | { op: "stats" }
+  | { op: "marked"; marker: string };
+
+/** What a {@linkcode ProcQuery} answers: a text (read, stats) or pids (marked). */
+export type ProcAnswer = string | number[];
+
+/**
+ * Answers `query` by reading /proc. A file that does not exist reads as ""; a process that
+ * exits meanwhile, or whose environ is not ours to read, is skipped. Throws
+ * `Deno.errors.NotCapable` without `--allow-all`.
+ *
+ * @example
+ * ```ts
+ * import { answer } from "./_proc_direct.ts";
+ * try {
+ *   answer({ op: "marked", marker: "SOCKSPEC_INSTANCE=none" }); // []
+ * } catch {
+ *   // no --allow-all
+ * }
+ * ```
+ */
+export function answer(query: ProcQuery): ProcAnswer {
+  switch (query.op) {
+    case "read":
+      try {
+        return Deno.readTextFileSync(query.path);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return "";
+        throw err;
+      }
+    case "stats":
+      return eachProcess((pid) => Deno.readTextFileSync(`/proc/${pid}/stat`)).join("\n");
+    case "marked": {
+      const needle = new TextEncoder().encode(`\0${query.marker}\0`);
+      return eachProcess((pid) => {
+        const raw = Deno.readFileSync(`/proc/${pid}/environ`);
+        const env = new Uint8Array(raw.length + 2);
+        env.set(raw, 1);
+        return indexOf(env, needle) >= 0 ? Number(pid) : undefined;
+      }).filter((pid): pid is number => pid !== undefined);
+    }
+  }
+}
+
+/** `read(pid)` for every process in /proc, skipping those that fail (gone, not ours). */
+function eachProcess<T>(read: (pid: string) => T): T[] {
+  const out: T[] = [];
+  // The listing is the read that needs --allow-all: its refusal propagates.
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      out.push(read(entry.name));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotCapable) throw err;
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  for (let i = haystack.indexOf(first); i >= 0; i = haystack.indexOf(first, i + 1)) {
+    if (i + needle.length > haystack.length) return -1;
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
