@@ -41,7 +41,9 @@ Options:
   --tcp HOST:PORT   listen on TCP (IPv6 as [::1]:10000; port 0 picks a free one)
   --unix PATH       listen on a Unix socket path (a stale socket there is removed;
                     a live one, a file or a directory makes it refuse to start)
-  --chunk N         read at most N bytes at a time (default 16, the tutorial's recv(16))
+  --chunk N         handle N bytes at a time (default 16, the tutorial's recv(16)): reads of at
+                    most N bytes; with --transcript, reads of what has arrived (up to 64 KiB)
+                    printed in N-byte pieces, the lines a recv(N) loop prints
   --large           large-buffer mode: up to 256 KiB per read over TCP, 64 KiB over a Unix socket (faster there)
   --transcript      print the tutorial's server transcript
   --mode OCTAL      give the Unix socket node this mode (never looser, not even briefly)
