@@ -19,7 +19,7 @@ import {
   runBounded,
 } from "../../src/harness/netns.ts";
 import { type Instance, OutputCapture, startInstance } from "../../src/harness/target.ts";
-import { readProcSync } from "../../src/net/proc.ts";
+import { readProc } from "../../src/net/proc.ts";
 import { waitUntil } from "../../src/case/wait.ts";
 import { ownText, sockspecCommand } from "../../src/harness/sockspec_command.ts";
 import { errnoLine } from "../../src/python/errno.ts";
@@ -90,12 +90,12 @@ async function waitReceiver(
           : ""
       }`,
     );
-  const bound = () =>
-    readProcSync(`/proc/${pid}/net/udp`).split("\n").slice(1).some((l) =>
+  const bound = async () =>
+    (await readProc(`/proc/${pid}/net/udp`)).split("\n").slice(1).some((l) =>
       l.trim().split(/\s+/)[1]?.endsWith(portHex)
     );
   const opts = { timeoutMs: target.ready.timeoutMs, intervalMs: 20, signal: ctx.signal };
-  if (!(await waitUntil(() => !instance.running || bound(), opts))) {
+  if (!(await waitUntil(async () => !instance.running || await bound(), opts))) {
     throw new TargetError(
       `target '${target.name}' did not bind UDP port ${port} within ${target.ready.timeoutMs} ms in its namespace; ` +
         `check its command in ${target.source}`,
@@ -103,8 +103,11 @@ async function waitReceiver(
   }
   if (!instance.running) throw exited();
   // bound but not (yet) joined: give it a second, then go on and let the case say so
-  const joined = () => readProcSync(`/proc/${pid}/net/igmp`).includes(groupHex(group));
-  const ok = await waitUntil(() => !instance.running || joined(), { ...opts, timeoutMs: 1000 });
+  const joined = async () => (await readProc(`/proc/${pid}/net/igmp`)).includes(groupHex(group));
+  const ok = await waitUntil(async () => !instance.running || await joined(), {
+    ...opts,
+    timeoutMs: 1000,
+  });
   if (!instance.running) throw exited();
   return ok;
 }

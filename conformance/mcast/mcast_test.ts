@@ -36,7 +36,7 @@ Deno.test({
     "the multicast cases run against the reference receiver and leave no namespace or process behind",
   ignore: netnsUnavailable() !== undefined,
   async fn() {
-    const before = liveNetns();
+    const before = await liveNetns();
     const target = referenceTargets().find((t) => t.name === "reference-mcast")!;
     for (const c of multicastCases) {
       const r = await runCase(target, c);
@@ -48,7 +48,7 @@ Deno.test({
       `${p.pid} ${readProcSync(`/proc/${p.pid}/cmdline`).replaceAll("\0", " ")}`
     ).filter((d) => !/^\d+ $/.test(d));
     assert.deepEqual(described, [], "processes left running");
-    const left = [...liveNetns()].filter((ns) => !before.has(ns));
+    const left = [...await liveNetns()].filter((ns) => !before.has(ns));
     assert.deepEqual(left, [], "network namespaces left behind");
   },
 });

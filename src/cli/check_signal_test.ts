@@ -160,7 +160,7 @@ export async function whatIsLeft(run: SignalRun): Promise<Leftovers> {
   const sockets = readProcSync("/proc/net/unix").split("\n").map((l) => l.trim().split(/\s+/)[7])
     .filter((p) => p?.startsWith(`${run.tmp}/`));
   const mention = mentioning(run.tmp);
-  const live = liveNetns();
+  const live = await liveNetns();
   const namespaces = run.namespaces.filter((ns) => live.has(ns));
   for (const pid of alive) {
     try {

@@ -34,7 +34,7 @@
  */
 
 import { commandExists } from "./manifest.ts";
-import { currentUid, readProcSync, sessionMembersSync } from "../net/proc.ts";
+import { currentUid, netnsOfProcesses, processes, sessionMembers } from "../net/proc.ts";
 import { sleep } from "../net/sockets.ts";
 
 /** The longest any single namespace step (spawn, configure, remove) may take, in ms. */
@@ -131,7 +131,7 @@ function drain(stream: ReadableStream<Uint8Array>) {
  * SIGKILL to the process group `pid` leads (or to `pid` alone, when it leads none), then
  * to everything left in its session, in a few rounds (something may fork meanwhile).
  */
-function killSession(pid: number, grouped: boolean): void {
+async function killSession(pid: number, grouped: boolean): Promise<void> {
   try {
     Deno.kill(grouped ? -pid : pid, "SIGKILL");
   } catch {
@@ -139,7 +139,7 @@ function killSession(pid: number, grouped: boolean): void {
   }
   if (!grouped) return;
   for (let round = 0; round < 5; round++) {
-    const left = sessionMembersSync(pid);
+    const left = await sessionMembers(pid);
     if (left.length === 0) return;
     for (const p of left) {
       try {
@@ -203,9 +203,10 @@ export async function runBounded(
     }
   })();
   let timedOut = false;
+  let killed: Promise<void> | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
-    killSession(child.pid, grouped);
+    killed = killSession(child.pid, grouped);
   }, opts.timeoutMs);
   let status: Deno.CommandStatus;
   try {
@@ -216,7 +217,8 @@ export async function runBounded(
   // The command is gone; something it left behind may still hold its pipes.
   await within(Promise.all([stdout.done, stderr.done]), OUTPUT_GRACE_MS);
   // (without setsid its pid is reaped now and may be reused: nothing more to kill safely)
-  if (grouped) killSession(child.pid, grouped);
+  await killed;
+  if (grouped) await killSession(child.pid, grouped);
   await Promise.all([stdout.cancel(), stderr.cancel()]);
   await within(Promise.all([stdout.done, stderr.done, written]), OUTPUT_GRACE_MS);
   return {
@@ -281,9 +283,10 @@ export class NetnsError extends Error {
  * netnsMembers(4026531840); // [] unless something runs there
  * ```
  */
-export function netnsMembers(inode: number): number[] {
-  return netnsTable().filter(([ns]) => ns === inode).map(([, pid]) => pid)
-    .filter((pid) => !/^\S+ \(.*\) Z /.test(readProcSync(`/proc/${pid}/stat`)));
+export async function netnsMembers(inode: number): Promise<number[]> {
+  const live = new Set((await processes()).filter((p) => p.state !== "Z").map((p) => p.pid));
+  return (await netnsOfProcesses()).filter(([ns, pid]) => ns === inode && live.has(pid))
+    .map(([, pid]) => pid);
 }
 
 /**
@@ -292,28 +295,13 @@ export function netnsMembers(inode: number): number[] {
  * @example
  * ```ts
  * import { liveNetns } from "./netns.ts";
- * const before = liveNetns();
+ * const before = await liveNetns();
  * // ... run something that must not leave a namespace behind ...
- * const left = [...liveNetns()].filter((ns) => !before.has(ns));
+ * const left = [...await liveNetns()].filter((ns) => !before.has(ns));
  * ```
  */
-export function liveNetns(): Set<number> {
-  return new Set(netnsTable().map(([ns]) => ns));
-}
-
-/** [namespace inode, pid] for every process (one `stat` over /proc/PID/ns/net). */
-function netnsTable(): [number, number][] {
-  const out = new Deno.Command("sh", {
-    args: ["-c", "stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null; true"],
-    stdout: "piped",
-    stderr: "null",
-  }).outputSync();
-  const rows: [number, number][] = [];
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const m = /^(\d+) \/proc\/(\d+)\/ns\/net$/.exec(line);
-    if (m) rows.push([Number(m[1]), Number(m[2])]);
-  }
-  return rows;
+export async function liveNetns(): Promise<Set<number>> {
+  return new Set((await netnsOfProcesses()).map(([ns]) => ns));
 }
 
 /** One private network namespace, held open until {@linkcode Netns.close}. */
@@ -413,13 +401,13 @@ export class Netns {
    * @example
    * ```ts
    * import type { Netns } from "./netns.ts";
-   * function leftovers(ns: Netns): number[] {
-   *   return ns.members(); // [] when nothing else runs inside
+   * async function leftovers(ns: Netns): Promise<number[]> {
+   *   return await ns.members(); // [] when nothing else runs inside
    * }
    * ```
    */
-  members(): number[] {
-    return netnsMembers(this.inode).filter((pid) => pid !== this.pid);
+  async members(): Promise<number[]> {
+    return (await netnsMembers(this.inode)).filter((pid) => pid !== this.pid);
   }
 
   /**
@@ -445,7 +433,7 @@ export class Netns {
   async #close(): Promise<void> {
     const deadline = Date.now() + NETNS_STEP_MS;
     for (let round = 0; Date.now() < deadline; round++) {
-      for (const pid of this.members()) {
+      for (const pid of await this.members()) {
         try {
           Deno.kill(pid, "SIGKILL");
         } catch {
@@ -461,10 +449,10 @@ export class Netns {
         }
         await Promise.race([this.#holder.status, sleep(NETNS_STEP_MS)]);
       }
-      if (netnsMembers(this.inode).length === 0) return;
+      if ((await netnsMembers(this.inode)).length === 0) return;
       await sleep(20);
     }
-    const left = netnsMembers(this.inode);
+    const left = await netnsMembers(this.inode);
     if (left.length) {
       throw new NetnsError(
         this.name,

@@ -99,17 +99,17 @@ Deno.test({
         stdout: "null",
         stderr: "null",
       }).spawn();
-      for (let i = 0; i < 100 && !ns.members().includes(sleeper.pid); i++) {
+      for (let i = 0; i < 100 && !(await ns.members()).includes(sleeper.pid); i++) {
         await new Promise((r) => setTimeout(r, 10));
       }
-      assert.ok(ns.members().includes(sleeper.pid), "the sleeper runs inside");
+      assert.ok((await ns.members()).includes(sleeper.pid), "the sleeper runs inside");
       await ns.close();
       const status = await sleeper.status;
       assert.equal(status.signal, "SIGKILL");
     } finally {
       await ns.close();
     }
-    assert.deepEqual(netnsMembers(inode), [], "no process holds the namespace any more");
+    assert.deepEqual(await netnsMembers(inode), [], "no process holds the namespace any more");
   },
 });
 
@@ -126,7 +126,7 @@ Deno.test({
       /boom/,
     );
     assert.ok(inode > 0);
-    assert.deepEqual(netnsMembers(inode), []);
+    assert.deepEqual(await netnsMembers(inode), []);
   },
 });
 
@@ -168,6 +168,6 @@ Deno.test({
     } finally {
       await lan.close();
     }
-    for (const inode of inodes) assert.deepEqual(netnsMembers(inode), []);
+    for (const inode of inodes) assert.deepEqual(await netnsMembers(inode), []);
   },
 });

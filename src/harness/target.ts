@@ -31,7 +31,13 @@
 
 import { TargetError } from "../case/verdict.ts";
 import { substitute, type Target } from "./manifest.ts";
-import { commandLine, markedProcesses, processes, readProc } from "../net/proc.ts";
+import {
+  commandLine,
+  markedProcesses,
+  processes,
+  readProc,
+  tcpListeningPorts,
+} from "../net/proc.ts";
 import {
   closeQuietly,
   concat,
@@ -1027,8 +1033,8 @@ async function unixAccepts(path: string): Promise<boolean> {
  * await portListening(10000);
  * ```
  */
-export function portListening(port: number): Promise<boolean> {
-  return procNetHas("tcp", port, "0A");
+export async function portListening(port: number): Promise<boolean> {
+  return (await tcpListeningPorts()).includes(port);
 }
 
 /**
@@ -1044,17 +1050,13 @@ export function portBound(protocol: "udp" | "tcp", port: number): Promise<boolea
   return procNetHas(protocol, port);
 }
 
-async function procNetHas(
-  protocol: "udp" | "tcp",
-  port: number,
-  state?: string,
-): Promise<boolean> {
+async function procNetHas(protocol: "udp" | "tcp", port: number): Promise<boolean> {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   for (const file of [`/proc/net/${protocol}`, `/proc/net/${protocol}6`]) {
     try {
       for (const line of (await readProc(file)).split("\n").slice(1)) {
         const fields = line.trim().split(/\s+/);
-        if (fields[1]?.endsWith(hex) && (state === undefined || fields[3] === state)) return true;
+        if (fields[1]?.endsWith(hex)) return true;
       }
     } catch {
       // no such table (no IPv6)

@@ -16,17 +16,25 @@
  * @module
  */
 
+import { listeningTcpPorts } from "./_sock_diag.ts";
+
 /**
- * A /proc query: one file's text, every process's `stat` line, or the pids whose
- * environment holds `marker` (`NAME=VALUE`) as a whole entry.
+ * A /proc query: one file's text, the local ports of the listening TCP sockets, every
+ * process's `stat` line, every process's network namespace, or the pids whose environment
+ * holds `marker` (`NAME=VALUE`) as a whole entry.
  */
 export type ProcQuery =
   | { op: "read"; path: string }
+  | { op: "tcpListening" }
   | { op: "stats" }
+  | { op: "netns" }
   | { op: "marked"; marker: string };
 
-/** What a {@linkcode ProcQuery} answers: a text (read, stats) or pids (marked). */
-export type ProcAnswer = string | number[];
+/**
+ * What a {@linkcode ProcQuery} answers: a text (read, stats), numbers (ports, pids), or
+ * `[namespace inode, pid]` pairs (netns).
+ */
+export type ProcAnswer = string | number[] | [number, number][];
 
 /**
  * Answers `query` by reading /proc. A file that does not exist reads as ""; a process that
@@ -52,8 +60,21 @@ export function answer(query: ProcQuery): ProcAnswer {
         if (err instanceof Deno.errors.NotFound) return "";
         throw err;
       }
+    case "tcpListening":
+      try {
+        return listeningTcpPorts();
+      } catch {
+        // no FFI or no glibc: the tables, at 5 ms of CPU each on a large hash (_sock_diag.ts)
+        const tables = ["/proc/net/tcp", "/proc/net/tcp6"];
+        return listeningPorts(tables.map((path) => answer({ op: "read", path })).join("\n"));
+      }
     case "stats":
       return eachProcess((pid) => Deno.readTextFileSync(`/proc/${pid}/stat`)).join("\n");
+    case "netns":
+      return eachProcess((pid): [number, number] => [
+        Deno.statSync(`/proc/${pid}/ns/net`).ino!,
+        Number(pid),
+      ]);
     case "marked": {
       const needle = new TextEncoder().encode(`\0${query.marker}\0`);
       return eachProcess((pid) => {
@@ -64,6 +85,24 @@ export function answer(query: ProcQuery): ProcAnswer {
       }).filter((pid): pid is number => pid !== undefined);
     }
   }
+}
+
+/**
+ * The local ports of the LISTEN (state 0A) lines of /proc/net/tcp and tcp6 text.
+ *
+ * @example
+ * ```ts
+ * import { listeningPorts } from "./_proc_direct.ts";
+ * listeningPorts("  sl  local_address rem_address   st\n   0: 0100007F:2710 00000000:0000 0A"); // [10000]
+ * ```
+ */
+export function listeningPorts(text: string): number[] {
+  const ports: number[] = [];
+  for (const line of text.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] === "0A" && f[1]?.includes(":")) ports.push(parseInt(f[1].split(":").at(-1)!, 16));
+  }
+  return ports;
 }
 
 /** `read(pid)` for every process in /proc, skipping those that fail (gone, not ours). */
