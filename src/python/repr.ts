@@ -27,21 +27,22 @@ const HEX = "0123456789abcdef";
  * ```
  */
 export function bytesRepr(data: Uint8Array): string {
-  const hasSingle = data.includes(0x27);
-  const hasDouble = data.includes(0x22);
-  const quote = hasSingle && !hasDouble ? '"' : "'";
+  const quote = data.includes(0x27) && !data.includes(0x22) ? '"' : "'";
   let out = "b" + quote;
-  for (const byte of data) {
-    if (byte === 0x5c) out += "\\\\";
-    else if (byte === 0x09) out += "\\t";
-    else if (byte === 0x0a) out += "\\n";
-    else if (byte === 0x0d) out += "\\r";
-    else if (byte === 0x27 && quote === "'") out += "\\'";
-    else if (byte < 0x20 || byte >= 0x7f) out += "\\x" + HEX[byte >> 4] + HEX[byte & 15];
-    else out += String.fromCharCode(byte);
-  }
+  for (const byte of data) out += byte === 0x27 && quote === '"' ? "'" : ESCAPED[byte];
   return out + quote;
 }
+
+/** How each byte shows inside `b'...'` (a `'` escaped; `b"..."` shows it bare). */
+const ESCAPED: readonly string[] = Array.from({ length: 256 }, (_, byte) => {
+  if (byte === 0x5c) return "\\\\";
+  if (byte === 0x09) return "\\t";
+  if (byte === 0x0a) return "\\n";
+  if (byte === 0x0d) return "\\r";
+  if (byte === 0x27) return "\\'";
+  if (byte < 0x20 || byte >= 0x7f) return "\\x" + HEX[byte >> 4] + HEX[byte & 15];
+  return String.fromCharCode(byte);
+});
 
 /**
  * Lowercase hex of bytes, as Python's `binascii.hexlify(data)` or `data.hex()` gives it.

@@ -259,21 +259,21 @@ function closeConn(conn: Deno.Conn): void {
 
 /** Transcript lines for stdout, written together once per event-loop turn (and on flush). */
 class LineBuffer {
-  #lines: string[] = [];
+  #text = "";
   #timer: ReturnType<typeof setTimeout> | undefined;
   #encoder = new TextEncoder();
 
   push(line: string): void {
-    this.#lines.push(line);
+    this.#text += line + "\n";
     this.#timer ??= setTimeout(() => this.flush(), 0);
   }
 
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#lines.length === 0) return;
-    const data = this.#encoder.encode(this.#lines.join("\n") + "\n");
-    this.#lines = [];
+    if (this.#text.length === 0) return;
+    const data = this.#encoder.encode(this.#text);
+    this.#text = "";
     try {
       for (let off = 0; off < data.length;) off += Deno.stdout.writeSync(data.subarray(off));
     } catch {
