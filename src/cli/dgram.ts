@@ -20,7 +20,6 @@ import {
   timeoutOption,
   UsageError,
 } from "./_args.ts";
-import { runDgramClient } from "../reference/dgram/client.ts";
 import { DEFAULT_BUFFER, serveDgram } from "../reference/dgram/server.ts";
 import { type DatagramAddress, patterned } from "../net/datagram.ts";
 
@@ -131,6 +130,8 @@ async function clientMain(kind: "udp" | "unixgram", args: string[]): Promise<num
   }
   const sizeText = values.size ?? (values.message === undefined ? sizeFromEnv() : undefined);
   const size = sizeText === undefined ? undefined : intOption("size", sizeText, 0, 16 << 20);
+  // the client's modules load only when a client runs
+  const { runDgramClient } = await import("../reference/dgram/client.ts");
   return await runDgramClient({
     to,
     message: size !== undefined ? patterned(size) : messageOption(values.message),

@@ -27,7 +27,6 @@ import {
   timeoutOption,
   UsageError,
 } from "./_args.ts";
-import { runEchoClient } from "../reference/echo/client.ts";
 import { serveEcho } from "../reference/echo/server.ts";
 
 /** Help for `sockspec serve echo`. */
@@ -118,6 +117,8 @@ export async function echoClientMain(args: string[]): Promise<number> {
   });
   if (!parsed) return 0; // --help
   const { values } = parsed;
+  // the client's modules load only when a client runs
+  const { runEchoClient } = await import("../reference/echo/client.ts");
   return await runEchoClient({
     connectTo: streamAddress(values),
     message: messageOption(values.message),

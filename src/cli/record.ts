@@ -25,7 +25,6 @@ import {
   UsageError,
 } from "./_args.ts";
 import { calcsize } from "../python/struct.ts";
-import { runRecordClient } from "../reference/record/client.ts";
 import { serveRecords, TUTORIAL_FORMAT } from "../reference/record/server.ts";
 
 /** Help for `sockspec serve record`. */
@@ -147,6 +146,8 @@ export async function recordClientMain(args: string[]): Promise<number> {
   });
   if (!parsed) return 0; // --help
   const { values } = parsed;
+  // the client's modules load only when a client runs
+  const { runRecordClient } = await import("../reference/record/client.ts");
   return await runRecordClient({
     connectTo: streamAddress(values),
     format: format(values.format),

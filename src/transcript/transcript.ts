@@ -38,6 +38,14 @@
 import { bytesRepr, pyRepr } from "../python/repr.ts";
 import { equalBytes } from "../net/sockets.ts";
 import type { StructValue } from "../python/struct.ts";
+import {
+  MULTICAST_MESSAGE,
+  TUTORIAL_FORMAT,
+  TUTORIAL_MESSAGE,
+  TUTORIAL_VALUES,
+} from "./tutorial.ts";
+
+export { MULTICAST_MESSAGE, TUTORIAL_FORMAT, TUTORIAL_MESSAGE, TUTORIAL_VALUES };
 
 /** A Python socket address as printed: an IPv4 or IPv6 tuple, or a Unix path (maybe `''`). */
 export type PyAddr =
@@ -979,11 +987,6 @@ function escapeRegExp(text: string): string {
 
 const encoder = new TextEncoder();
 
-/** The tutorial's 42-byte message, `b'This is the message.  It will be repeated.'`. */
-export const TUTORIAL_MESSAGE: Uint8Array = encoder.encode(
-  "This is the message.  It will be repeated.",
-);
-
 function reprLine(prefix: string, data: Uint8Array, suffix = ""): Line {
   return line(literal(prefix + bytesRepr(data) + suffix));
 }
@@ -1103,9 +1106,6 @@ export function udpClientTranscript(options: { message?: Uint8Array } = {}): Tra
   ]);
 }
 
-/** The multicast sender's message, `b'very important data'` (19 bytes). */
-export const MULTICAST_MESSAGE: Uint8Array = encoder.encode("very important data");
-
 /**
  * SPEC §5: the multicast sender getting exactly `acks` answers (default 1) from port `port`
  * (default 10000), then timing out. The tutorial code's `sending b'...'` and
@@ -1159,12 +1159,6 @@ export function multicastReceiverTranscript(
   items.push(wait);
   return transcript(items);
 }
-
-/** The tutorial's struct format (SPEC §6): native order, size and alignment. */
-export const TUTORIAL_FORMAT = "I 2s f";
-
-/** The tutorial's record values, `(1, b'ab', 2.7)`, as the struct codec takes them. */
-export const TUTORIAL_VALUES: readonly StructValue[] = [1, encoder.encode("ab"), 2.7];
 
 /** Options for the struct transcripts (SPEC §6); defaults are the tutorial's values. */
 export interface StructOptions {

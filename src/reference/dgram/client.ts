@@ -29,7 +29,7 @@ import { getaddrinfo, SOCK_DGRAM } from "../../python/addrinfo.ts";
 import { errnoLine } from "../../python/errno.ts";
 import { bytesRepr } from "../../python/repr.ts";
 import { closeQuietly } from "../../net/sockets.ts";
-import { TUTORIAL_MESSAGE } from "../../transcript/transcript.ts";
+import { TUTORIAL_MESSAGE } from "../../transcript/tutorial.ts";
 import {
   type DatagramAddress,
   openDatagram,

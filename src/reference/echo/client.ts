@@ -19,7 +19,7 @@
  */
 
 import { bytesRepr } from "../../python/repr.ts";
-import { TUTORIAL_MESSAGE } from "../../transcript/transcript.ts";
+import { TUTORIAL_MESSAGE } from "../../transcript/tutorial.ts";
 import { readSome, type StreamAddress, writeAll } from "../../net/sockets.ts";
 import { talkOver } from "../stream/client.ts";
 

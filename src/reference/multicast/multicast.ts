@@ -32,7 +32,7 @@ import { formatSockaddr } from "../../python/addrinfo.ts";
 import { errnoLine } from "../../python/errno.ts";
 import { bytesRepr } from "../../python/repr.ts";
 import { closeQuietly } from "../../net/sockets.ts";
-import { MULTICAST_MESSAGE } from "../../transcript/transcript.ts";
+import { MULTICAST_MESSAGE } from "../../transcript/tutorial.ts";
 import { receiveLoop } from "../../net/datagram.ts";
 
 /** The tutorial's group. */

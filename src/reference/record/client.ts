@@ -31,7 +31,7 @@
 import { PyFloat, pyRepr, toHex } from "../../python/repr.ts";
 import { readLine, type StreamAddress, writeAll } from "../../net/sockets.ts";
 import { Struct, StructError } from "../../python/struct.ts";
-import { TUTORIAL_FORMAT, TUTORIAL_VALUES } from "../../transcript/transcript.ts";
+import { TUTORIAL_FORMAT, TUTORIAL_VALUES } from "../../transcript/tutorial.ts";
 import { talkOver } from "../stream/client.ts";
 
 export { TUTORIAL_VALUES };

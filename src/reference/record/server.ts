@@ -45,7 +45,7 @@ import {
 } from "../../net/sockets.ts";
 import { errnoLine } from "../../python/errno.ts";
 import { Struct } from "../../python/struct.ts";
-import { TUTORIAL_FORMAT } from "../../transcript/transcript.ts";
+import { TUTORIAL_FORMAT } from "../../transcript/tutorial.ts";
 import { errorReply, recordReply } from "../../python/struct_codec.ts";
 import { peerName, serveStream, startupLine } from "../stream/server.ts";
 
