@@ -197,6 +197,7 @@ export function streamEchoCases(t: StreamTransport): Case[] {
       ...base,
       id: id(4),
       level: "MUST",
+      long: true,
       requirement:
         "Random bytes streamed with both directions saturated (1 MiB or more, then a 256 KiB burst on each of 5 more connections, the reader pausing until the writer stalls) come back exactly.",
       hint:

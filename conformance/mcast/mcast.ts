@@ -52,6 +52,7 @@ export const multicastCases: Case[] = inFamily("Multicast group messages (SPEC Â
   id: "mcast/1",
   level: "MUST",
   kind: "multicast",
+  long: true,
   requirement:
     "Two receivers (hosts A and B on one segment) each acknowledge one group message: the sender gets exactly one `received b'ack'` from each, then `timed out, no more responses`.",
   needs,
@@ -69,6 +70,7 @@ export const multicastCases: Case[] = inFamily("Multicast group messages (SPEC Â
   id: "mcast/2",
   level: "MUST",
   kind: "multicast",
+  long: true,
   requirement:
     "The declared sender's group message carries TTL 1 on the wire (read from the IP header of the packet captured on the segment), so it does not leave the local network.",
   needs: senderNeeds,
@@ -92,6 +94,7 @@ export const multicastCases: Case[] = inFamily("Multicast group messages (SPEC Â
   id: "mcast/3",
   level: "MUST",
   kind: "multicast",
+  long: true,
   requirement:
     "The declared sender reaches only sockets that joined: on host C, a socket bound to the group port without joining receives no datagram, though the group message reaches C's link.",
   needs: senderNeeds,

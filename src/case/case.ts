@@ -73,6 +73,12 @@ export interface Case {
   /** Hard limit for the whole case in ms (default: 4 × the target's wait timeout). */
   timeoutMs?: number;
   /**
+   * Takes a second or more against a correct target (a saturated stream, a multicast
+   * exchange with its timeouts). The runner starts such cases first, so that they overlap
+   * the many short ones instead of running on alone at the end of a run.
+   */
+  long?: boolean;
+  /**
    * What to look at in a server that fails this case, as one short sentence ("read until
    * the peer closes, not once"). Reports show it with a FAIL.
    */

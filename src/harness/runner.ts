@@ -429,6 +429,10 @@ export function pinnedTarget(target: Target): boolean {
   return target.command !== undefined && (pinned(target) || (target.services ?? []).some(pinned));
 }
 
+function isLong(item: { t: number; cases: number[] }, plan: Case[][]): boolean {
+  return item.cases.some((i) => plan[item.t][i].long);
+}
+
 /**
  * The one run loop: runs the applicable, selected cases (only this shard's, with `shard`)
  * against every target and returns the whole report. Up to `jobs` cases run at the same
@@ -465,13 +469,14 @@ export async function runAll(
   const results: (CaseResult | undefined)[][] = plan.map((p) => p.map(() => undefined));
   const began: (number | undefined)[] = targets.map(() => undefined);
   const ended: number[] = targets.map(() => 0);
-  // The work, in report order; an exclusive target's cases form one item, run in turn.
+  // The work; an exclusive target's cases form one item, run in turn. Long cases go first
+  // (see Case.long), the rest in report order.
   const items = targets.flatMap((target, t) =>
     exclusiveTarget(target) ? [{ t, cases: plan[t].map((_, i) => i) }] : plan[t].map((_, i) => ({
       t,
       cases: [i],
     }))
-  );
+  ).sort((a, b) => Number(isLong(b, plan)) - Number(isLong(a, plan)));
   let next = 0;
   const worker = async () => {
     while (next < items.length && !opts.signal?.aborted) {
