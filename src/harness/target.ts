@@ -158,16 +158,6 @@ export class OutputCapture {
    * ```
    */
   constructor(stream: ReadableStream<Uint8Array> | null) {
-    this.#lineListeners.add((text, complete) => {
-      if (!complete) return;
-      const line = { at: performance.now(), text: text.slice(0, 512) };
-      if (++this.lineCount <= LINE_LIMIT) this.lines.push(line);
-      else {
-        this.#recent.push(line);
-        // Halved when it doubles: the last TAIL_LINES stay, at an amortized cost per line.
-        if (this.#recent.length >= 2 * TAIL_LINES) this.#recent = this.#recent.slice(-TAIL_LINES);
-      }
-    });
     this.done = stream ? this.#drain(stream) : Promise.resolve();
   }
 
@@ -195,7 +185,7 @@ export class OutputCapture {
       // the process went away; what we have is what there is
     } finally {
       this.#splitLines(undefined);
-      if (this.#partial.length > 0) this.#emitLine(true);
+      if (this.#partial.length > 0) this.#emitLine(true, performance.now());
       for (const listener of this.#listeners) listener();
     }
   }
@@ -229,6 +219,7 @@ export class OutputCapture {
    */
   #splitLines(chunk: Uint8Array | undefined): void {
     const text = chunk ? this.#decoder.decode(chunk, { stream: true }) : this.#decoder.decode();
+    const at = performance.now();
     let from = 0;
     while (from < text.length) {
       const nl = text.indexOf("\n", from);
@@ -239,18 +230,49 @@ export class OutputCapture {
         if (end - from > room) this.#cut = true;
       }
       if (nl < 0) break;
-      this.#emitLine(true);
+      this.#emitLine(true, at);
       from = nl + 1;
+      if (this.#lineListeners.size === 0 && this.lineCount >= LINE_LIMIT) {
+        from = this.#skim(text, from, at);
+      }
     }
-    // The unfinished last line, for readiness (the wire log's own listener takes only whole lines).
-    if (chunk && this.#partial.length > 0 && this.#lineListeners.size > 1) this.#emitLine(false);
+    // The unfinished last line, for readiness.
+    if (chunk && this.#partial.length > 0 && this.#lineListeners.size > 0) {
+      this.#emitLine(false, at);
+    }
   }
 
-  #emitLine(complete: boolean): void {
+  /**
+   * With the first lines kept and nobody listening, the chunk's complete lines from `from`
+   * are only counted, and the last of them kept: a flood costs a split, not a step per line.
+   * Returns where the unfinished last line starts.
+   */
+  #skim(text: string, from: number, at: number): number {
+    const last = text.lastIndexOf("\n");
+    if (last < from) return from;
+    const lines = text.slice(from, last).split("\n");
+    const kept = lines.slice(-TAIL_LINES);
+    this.lineCount += lines.length - kept.length;
+    for (const line of kept) this.#record(line.endsWith("\r") ? line.slice(0, -1) : line, at);
+    return last + 1;
+  }
+
+  #record(text: string, at: number): void {
+    const line = { at, text: text.slice(0, 512) };
+    if (++this.lineCount <= LINE_LIMIT) this.lines.push(line);
+    else {
+      this.#recent.push(line);
+      // Halved when it doubles: the last TAIL_LINES stay, at an amortized cost per line.
+      if (this.#recent.length >= 2 * TAIL_LINES) this.#recent = this.#recent.slice(-TAIL_LINES);
+    }
+  }
+
+  #emitLine(complete: boolean, at: number): void {
     const line = this.#partial.endsWith("\r") ? this.#partial.slice(0, -1) : this.#partial;
     if (complete) {
       this.#partial = "";
       this.#cut = false;
+      this.#record(line, at);
     }
     for (const listener of this.#lineListeners) listener(line, complete);
   }
