@@ -12,8 +12,11 @@
  *   ("a live server is listening there"); the lock needs read and write access to
  *   `PATH.lock` too;
  * - with a mode, the process umask is set for the bind, so the node is created with
- *   exactly that mode and never exists with a looser one (checked after bind); bind itself
- *   fails (EADDRINUSE) rather than replace anything that appeared at the path meanwhile;
+ *   exactly that mode and never exists with a looser one; the umask's effect is checked
+ *   just before, on a file made at the path under it and removed again (a default ACL on the
+ *   directory would override it), so nothing touches the node once it listens (a client may
+ *   chmod it the moment it sees it listen); bind itself fails (EADDRINUSE) rather than
+ *   replace anything that appeared at the path meanwhile;
  * - on close the node is removed only if the node at the path is still ours (same device
  *   and inode), and removed at once (Deno's own removal happens only when the listener
  *   resource is dropped, after a pending accept is cancelled, possibly after the process
@@ -236,27 +239,14 @@ export async function listenUnix(
     return bindAt(path, opts.mode);
   });
   let node: NodeId;
-  let mode: number;
   try {
     const info = Deno.lstatSync(path);
     node = { dev: info.dev, ino: info.ino! };
-    mode = info.mode! & 0o777;
   } catch (err) {
     // Our node vanished right after bind: closing cannot delete anything of anyone else's
     // except what appeared since, so leave the listener to the process exit.
     inner.unref();
     throw new UnixListenError(path, `the node disappeared right after bind: ${errnoLine(err)}`);
-  }
-  if (opts.mode !== undefined && mode !== opts.mode) {
-    closeQuietly(inner);
-    const still = nodeId(path);
-    if (still && still.dev === node.dev && still.ino === node.ino) Deno.removeSync(path);
-    throw new UnixListenError(
-      path,
-      `the node got mode ${octal(mode)}, not ${
-        octal(opts.mode)
-      } (a default ACL on the directory overrides the umask?); not serving`,
-    );
   }
   let result: CloseResult | undefined;
   const close = (): CloseResult => {
@@ -460,11 +450,37 @@ function bindAt(path: string, mode: number | undefined): Deno.UnixListener {
     }
   }
   try {
+    if (mode !== undefined) checkUmaskApplies(path, mode);
     return Deno.listen({ transport: "unix", path });
   } catch (err) {
+    if (err instanceof UnixListenError) throw err;
     throw new UnixListenError(path, bindFailure(path, err));
   } finally {
     if (oldUmask !== undefined) Deno.umask(oldUmask);
+  }
+}
+
+/**
+ * Makes a file at the free `path` under the umask set for `mode`, reads its mode and removes
+ * it: the mode the socket node will get. A default ACL on the directory overrides the umask;
+ * then nothing is bound.
+ */
+function checkUmaskApplies(path: string, mode: number): void {
+  let got: number;
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o777 }).close();
+    got = Deno.lstatSync(path).mode! & 0o777;
+    Deno.removeSync(path);
+  } catch (err) {
+    throw new UnixListenError(path, bindFailure(path, err));
+  }
+  if (got !== mode) {
+    throw new UnixListenError(
+      path,
+      `a node made here gets mode ${octal(got)}, not ${
+        octal(mode)
+      } (a default ACL on the directory overrides the umask?); not serving`,
+    );
   }
 }
 
@@ -477,6 +493,7 @@ function bindFailure(path: string, err: unknown): string {
   }
   switch (errnoCode(err)) {
     case "EADDRINUSE":
+    case "EEXIST":
       return "something appeared at the path while binding; not replacing it";
     case "ENOENT":
       return `cannot bind: ${errnoLine(err)}; does the directory ${dir} exist?`;

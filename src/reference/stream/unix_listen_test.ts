@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { PROGRAMS_PATH } from "../targets.ts";
 import { closeQuietly, connect, readExactly, sleep, writeAll } from "../../net/sockets.ts";
 import { unixListening } from "../../harness/target.ts";
+import { holdProcReader } from "../../net/proc.ts";
 import { clearStale, isLive, listenUnix, nodeId, UnixListenError } from "./unix_listen.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -394,6 +395,35 @@ Deno.test("serve echo --unix --mode 0600: the node has mode 0600; without --allo
     assert.match(denied.stderr, /--allow-sys/);
     assert.equal(lstat(path), undefined, "nothing may be created");
   });
+});
+
+Deno.test("serve echo --unix --mode 0600: a chmod the moment the node listens does not stop it (nothing after listen touches the node)", async () => {
+  // uds/perm/1 chmods the node as soon as the target is ready (its node listens); a server
+  // that checks the node's mode after listen saw the case's mode and refused to serve.
+  const release = holdProcReader();
+  try {
+    await withDir(async (dir) => {
+      for (let round = 0; round < 10; round++) {
+        const path = `${dir}/uds_socket_${round}`;
+        const child = spawnServer(path, ["--mode", "0600"], ["--allow-sys"]);
+        try {
+          const deadline = Date.now() + 10_000;
+          while (!(await unixListening(path)) && Date.now() < deadline) {
+            // poll as fast as the reader answers
+          }
+          await Deno.chmod(path, 0o777);
+          await served(path);
+          assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o777, "the chmod stays");
+        } finally {
+          child.kill("SIGTERM");
+          const end = await finish(child);
+          assert.equal(end.code, 0, `round ${round}: ${end.stderr}`);
+        }
+      }
+    });
+  } finally {
+    await release();
+  }
 });
 
 Deno.test("client echo --unix: [Errno 2] and [Errno 111] on stdout, exit 1", async () => {
