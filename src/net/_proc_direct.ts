@@ -20,15 +20,15 @@ import { listeningTcpPorts } from "./_sock_diag.ts";
 
 /**
  * A /proc query: one file's text, the local ports of the listening TCP sockets, every
- * process's `stat` line, every process's network namespace, or the pids whose environment
- * holds `marker` (`NAME=VALUE`) as a whole entry.
+ * process's `stat` line, every process's network namespace, or those of `pids` whose
+ * environment holds `marker` (`NAME=VALUE`) as a whole entry.
  */
 export type ProcQuery =
   | { op: "read"; path: string }
   | { op: "tcpListening" }
   | { op: "stats" }
   | { op: "netns" }
-  | { op: "marked"; marker: string };
+  | { op: "marked"; marker: string; pids: number[] };
 
 /**
  * What a {@linkcode ProcQuery} answers: a text (read, stats), numbers (ports, pids), or
@@ -45,7 +45,7 @@ export type ProcAnswer = string | number[] | [number, number][];
  * ```ts
  * import { answer } from "./_proc_direct.ts";
  * try {
- *   answer({ op: "marked", marker: "SOCKSPEC_INSTANCE=none" }); // []
+ *   answer({ op: "marked", marker: "SOCKSPEC_INSTANCE=none", pids: [Deno.pid] }); // []
  * } catch {
  *   // no --allow-all
  * }
@@ -77,12 +77,18 @@ export function answer(query: ProcQuery): ProcAnswer {
       ]);
     case "marked": {
       const needle = new TextEncoder().encode(`\0${query.marker}\0`);
-      return eachProcess((pid) => {
-        const raw = Deno.readFileSync(`/proc/${pid}/environ`);
+      return query.pids.filter((pid) => {
+        let raw: Uint8Array;
+        try {
+          raw = Deno.readFileSync(`/proc/${pid}/environ`);
+        } catch (err) {
+          if (err instanceof Deno.errors.NotCapable) throw err;
+          return false; // exited meanwhile, or not ours to read
+        }
         const env = new Uint8Array(raw.length + 2);
         env.set(raw, 1);
-        return indexOf(env, needle) >= 0 ? Number(pid) : undefined;
-      }).filter((pid): pid is number => pid !== undefined);
+        return indexOf(env, needle) >= 0;
+      });
     }
   }
 }

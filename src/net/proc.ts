@@ -58,9 +58,10 @@ function spawned(query: ProcQuery): ProcAnswer {
     // one grep over every environ (NUL-separated records, whole-record fixed match)
     : ["sh", [
       "-c",
-      'grep -lzxF -- "$1" /proc/[0-9]*/environ 2>/dev/null; true',
+      'm=$1; shift; grep -lzxF -- "$m" "$@" 2>/dev/null; true',
       "sh",
       query.marker,
+      ...query.pids.map((pid) => `/proc/${pid}/environ`),
     ]];
   const out = new Deno.Command(program, { args, stdout: "piped", stderr: "null" }).outputSync();
   const text = new TextDecoder().decode(out.stdout);
@@ -400,9 +401,12 @@ export async function markedProcesses(
   marker: string,
   all?: ProcStat[],
 ): Promise<number[]> {
-  const found = await query({ op: "marked", marker }) as number[];
-  const live = new Set((all ?? await processes()).filter((p) => p.state !== "Z").map((p) => p.pid));
-  return found.filter((pid) => pid !== Deno.pid && live.has(pid));
+  // Live user processes only: kernel threads (kthreadd, pid 2, and its children) have no
+  // environment to read, and most processes on a quiet machine are kernel threads.
+  const pids = (all ?? await processes()).filter((p) =>
+    p.state !== "Z" && p.pid !== Deno.pid && p.pid !== 2 && p.ppid !== 2
+  ).map((p) => p.pid);
+  return pids.length ? await query({ op: "marked", marker, pids }) as number[] : [];
 }
 
 /**
