@@ -69,7 +69,7 @@ export function answer(query: ProcQuery): ProcAnswer {
         return listeningPorts(tables.map((path) => answer({ op: "read", path })).join("\n"));
       }
     case "stats":
-      return eachProcess((pid) => Deno.readTextFileSync(`/proc/${pid}/stat`)).join("\n");
+      return userStats();
     case "netns":
       return eachProcess((pid): [number, number] => [
         Deno.statSync(`/proc/${pid}/ns/net`).ino!,
@@ -91,6 +91,49 @@ export function answer(query: ProcQuery): ProcAnswer {
       });
     }
   }
+}
+
+/** How long the set of kernel threads is trusted before a scan reads every process again. */
+const KERNEL_THREADS_MS = 2000;
+/** PF_KTHREAD in the flags of /proc/PID/stat. */
+const PF_KTHREAD = 0x00200000;
+
+let kernelThreads = new Set<string>();
+let kernelThreadsAt = -Infinity;
+
+/**
+ * The `stat` lines of every process but the kernel threads, which are most processes on a
+ * quiet machine and never a target's. A kernel thread is known by its flags; the ones seen
+ * are not read again for {@linkcode KERNEL_THREADS_MS} (a pid is reused only after the
+ * whole pid range has gone round).
+ */
+function userStats(): string {
+  const rescan = performance.now() - kernelThreadsAt > KERNEL_THREADS_MS;
+  if (rescan) kernelThreads = new Set();
+  const lines = eachProcess((pid) => {
+    if (kernelThreads.has(pid)) return "";
+    const line = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    if (!isKernelThread(line)) return line;
+    if (rescan) kernelThreads.add(pid);
+    return "";
+  });
+  if (rescan) kernelThreadsAt = performance.now();
+  return lines.filter(Boolean).join("\n");
+}
+
+/**
+ * True for the `stat` line of a kernel thread (PF_KTHREAD in its flags).
+ *
+ * @example
+ * ```ts
+ * import { isKernelThread } from "./_proc_direct.ts";
+ * isKernelThread("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0"); // true
+ * isKernelThread("1 (init) S 0 1 1 0 -1 4194560 0 0"); // false
+ * ```
+ */
+export function isKernelThread(statLine: string): boolean {
+  const fields = statLine.slice(statLine.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[6]) & PF_KTHREAD) !== 0;
 }
 
 /**

@@ -26,7 +26,13 @@
  * @module
  */
 
-import { answer, listeningPorts, type ProcAnswer, type ProcQuery } from "./_proc_direct.ts";
+import {
+  answer,
+  isKernelThread,
+  listeningPorts,
+  type ProcAnswer,
+  type ProcQuery,
+} from "./_proc_direct.ts";
 import { withTimeout } from "./sockets.ts";
 
 /** Whether this process may read /proc itself (unknown until the first query). */
@@ -315,7 +321,7 @@ function parseStats(text: string): ProcStat[] {
   const out: ProcStat[] = [];
   for (const line of text.split("\n")) {
     const close = line.lastIndexOf(")");
-    if (close < 0) continue;
+    if (close < 0 || isKernelThread(line)) continue;
     const f = line.slice(close + 2).split(" ");
     out.push({
       pid: Number(line.slice(0, line.indexOf(" "))),
@@ -329,7 +335,7 @@ function parseStats(text: string): ProcStat[] {
 }
 
 /**
- * Every process on the machine (one read of all /proc/PID/stat files).
+ * Every process on the machine but the kernel threads (one read of the /proc/PID/stat files).
  *
  * @example
  * ```ts
@@ -342,7 +348,7 @@ export async function processes(): Promise<ProcStat[]> {
 }
 
 /**
- * Every process on the machine, without the reader.
+ * Every process on the machine but the kernel threads, without the reader.
  *
  * @example
  * ```ts
@@ -401,11 +407,9 @@ export async function markedProcesses(
   marker: string,
   all?: ProcStat[],
 ): Promise<number[]> {
-  // Live user processes only: kernel threads (kthreadd, pid 2, and its children) have no
-  // environment to read, and most processes on a quiet machine are kernel threads.
-  const pids = (all ?? await processes()).filter((p) =>
-    p.state !== "Z" && p.pid !== Deno.pid && p.pid !== 2 && p.ppid !== 2
-  ).map((p) => p.pid);
+  // Live processes only (kernel threads are not in the list: they have no environment).
+  const pids = (all ?? await processes()).filter((p) => p.state !== "Z" && p.pid !== Deno.pid)
+    .map((p) => p.pid);
   return pids.length ? await query({ op: "marked", marker, pids }) as number[] : [];
 }
 

@@ -99,3 +99,16 @@ Deno.test("listeningPorts reads the LISTEN lines of /proc/net/tcp and tcp6", () 
   ].join("\n");
   assert.deepEqual(listeningPorts(table), [10000, 8080]);
 });
+
+Deno.test("processes() leaves out kernel threads, and keeps every user process", async () => {
+  const child = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    for (const list of [await processes(), processesSync()]) {
+      assert.ok(list.some((p) => p.pid === child.pid), "a user process is listed");
+      assert.ok(!list.some((p) => p.pid === 2), "kthreadd (pid 2) is not");
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+});
