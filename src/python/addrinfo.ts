@@ -24,7 +24,6 @@
  * @module
  */
 
-import { lookup } from "node:dns";
 import { AF_INET, AF_INET6, inetAtonExact, inetNtop, inetPton, SocketError } from "./inet.ts";
 import { readServices } from "./netdb.ts";
 import { pyRepr } from "./repr.ts";
@@ -111,11 +110,14 @@ export type Resolver = (
  * await systemResolver("localhost", 4); // [{ address: "127.0.0.1", family: 4 }]
  * ```
  */
-export function systemResolver(
+export async function systemResolver(
   host: string,
   family: 0 | 4 | 6,
 ): Promise<{ address: string; family: number }[]> {
-  return new Promise((res, rej) => {
+  // Loaded on first use: a reference server formats addresses but resolves none, and the
+  // node:dns module costs every start of one a few ms.
+  const { lookup } = await import("node:dns");
+  return await new Promise((res, rej) => {
     lookup(host, { all: true, family, verbatim: true }, (err, addrs) => {
       if (err) rej(err);
       else res(addrs);
