@@ -37,7 +37,6 @@
 
 import { bytesRepr, pyRepr } from "../python/repr.ts";
 import { equalBytes } from "../net/sockets.ts";
-import type { StructValue } from "../python/struct.ts";
 import {
   MULTICAST_MESSAGE,
   TUTORIAL_FORMAT,
