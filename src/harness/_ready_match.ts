@@ -1,5 +1,7 @@
 /**
- * The ready-pattern matcher, run as its own process by target.ts: argv[0] is the manifest's
+ * The ready-pattern matchers. A pattern that is plain text (`^waiting for a connection$`) is
+ * tested in-process ({@linkcode literalMatcher}); any other runs in its own process
+ * ({@linkcode processMatcher}), this module run as a script: argv[0] is the manifest's
  * `ready.pattern`; stdin brings the target's stdout one line per `\n` (each already cut at
  * the line cap); it prints `match` and exits 0 at the first line the pattern matches, and
  * exits 1 at end of input. It runs apart so that no pattern, however slow, can stall the
@@ -9,6 +11,130 @@
  *
  * @module
  */
+
+/** The matcher process, this module run as a script. */
+const MATCHER = import.meta.url;
+/**
+ * V8 switches a pattern that backtracks more than this many times to its linear-time
+ * engine (when the pattern has no backreference or lookaround), so the answer comes at once.
+ */
+const MATCHER_V8_FLAGS =
+  "--enable-experimental-regexp-engine-on-excessive-backtracks,--regexp-backtracks-before-fallback=50000";
+/** How many bytes of lines may wait for the matcher before readiness gives up on it. */
+const MATCHER_BACKLOG = 8 << 20;
+
+/** Tests lines for readiness: `offer` each, `end` when there are no more. */
+export interface LineMatcher {
+  offer(line: string): void;
+  end(): void;
+  /** "match" at the first matching line, "no match" once the lines have ended. */
+  answer: Promise<"match" | "no match">;
+  /** Stops testing, and waits until it has stopped. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A ready pattern that is a plain text, with `^` and `$` anchors at most: what it matches,
+ * or undefined for any other pattern.
+ *
+ * @example
+ * ```ts
+ * import { literalPattern } from "./_ready_match.ts";
+ * literalPattern("^waiting for a connection$"); // { text: "waiting for a connection", start: true, end: true }
+ * literalPattern("^ready (a+)+$"); // undefined
+ * ```
+ */
+export function literalPattern(
+  pattern: string,
+): { text: string; start: boolean; end: boolean } | undefined {
+  const start = pattern.startsWith("^");
+  const end = pattern.endsWith("$") && !pattern.endsWith("\\$");
+  const text = pattern.slice(start ? 1 : 0, end ? -1 : undefined);
+  return /[\\^$.*+?()[\]{}|]/.test(text) ? undefined : { text, start, end };
+}
+
+/** Tests a plain text in-process: string comparison cannot backtrack, so no process is needed. */
+export function literalMatcher(
+  literal: { text: string; start: boolean; end: boolean },
+): LineMatcher {
+  const { text, start, end } = literal;
+  const matches = (line: string) =>
+    start && end
+      ? line === text
+      : start
+      ? line.startsWith(text)
+      : end
+      ? line.endsWith(text)
+      : line.includes(text);
+  let settle = (_: "match" | "no match") => {};
+  const answer = new Promise<"match" | "no match">((r) => (settle = r));
+  return {
+    offer: (line) => matches(line) && settle("match"),
+    end: () => settle("no match"),
+    answer,
+    stop: () => Promise.resolve(settle("no match")),
+  };
+}
+
+/**
+ * Tests any other pattern in a matcher process (`_ready_match.ts`), killed when the wait ends:
+ * a slow or catastrophic pattern can neither outlast the timeout nor delay an interrupt.
+ * Lines that pile up beyond {@linkcode MATCHER_BACKLOG} bytes call `lagged`.
+ */
+export function processMatcher(pattern: string, lagged: () => void): LineMatcher {
+  const matcher = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-config",
+      "--no-lock",
+      "--no-prompt",
+      `--v8-flags=${MATCHER_V8_FLAGS}`,
+      MATCHER,
+      pattern,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = matcher.stdin.getWriter();
+  const encoder = new TextEncoder();
+  let backlog = 0;
+  let closed = false;
+  const answer = new Response(matcher.stdout).text().then((text) =>
+    text.startsWith("match") ? "match" as const : "no match" as const
+  );
+  return {
+    offer(line) {
+      if (closed) return;
+      const bytes = encoder.encode(`${line.replaceAll("\n", " ")}\n`);
+      backlog += bytes.length;
+      if (backlog > MATCHER_BACKLOG) {
+        closed = true;
+        lagged();
+        return;
+      }
+      writer.write(bytes).then(() => (backlog -= bytes.length), () => {});
+    },
+    end() {
+      if (closed) return;
+      closed = true;
+      writer.close().catch(() => {});
+    },
+    answer,
+    async stop() {
+      closed = true;
+      try {
+        matcher.kill("SIGKILL");
+      } catch {
+        // it has exited
+      }
+      await matcher.status;
+      await answer.catch(() => {});
+      writer.abort().catch(() => {});
+    },
+  };
+}
 
 /**
  * Reads lines from `input` and resolves true at the first one `pattern` matches, false at

@@ -30,6 +30,7 @@
  */
 
 import { TargetError } from "../case/verdict.ts";
+import { literalMatcher, literalPattern, processMatcher } from "./_ready_match.ts";
 import { substitute, type Target } from "./manifest.ts";
 import {
   commandLine,
@@ -823,16 +824,6 @@ async function waitReady(instance: Instance, signal?: AbortSignal): Promise<void
   throw notReady(instance.running ? "still not ready" : instance.describe());
 }
 
-/** The matcher process: the ready pattern never runs in the harness's own thread. */
-const MATCHER = new URL("./_ready_match.ts", import.meta.url).href;
-/**
- * V8 switches a pattern that backtracks more than this many times to its linear-time
- * engine (when the pattern has no backreference or lookaround), so the answer comes at once.
- */
-const MATCHER_V8_FLAGS =
-  "--enable-experimental-regexp-engine-on-excessive-backtracks,--regexp-backtracks-before-fallback=50000";
-/** How many bytes of lines may wait for the matcher before readiness gives up on it. */
-const MATCHER_BACKLOG = 8 << 20;
 /** After the target exits, how long its output may take to end (a child can hold it open). */
 const EXIT_SETTLE_MS = 300;
 
@@ -849,54 +840,18 @@ async function matchReadyLine(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<"match" | "no match" | "timeout" | "aborted" | "lagged"> {
-  const matcher = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-config",
-      "--no-lock",
-      "--no-prompt",
-      `--v8-flags=${MATCHER_V8_FLAGS}`,
-      MATCHER,
-      pattern,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const writer = matcher.stdin.getWriter();
-  const encoder = new TextEncoder();
-  let backlog = 0;
-  let lagged = false;
-  let closed = false;
   let resolveLagged = () => {};
   const laggedNow = new Promise<"lagged">((r) => (resolveLagged = () => r("lagged")));
-  const closeInput = () => {
-    if (closed) return;
-    closed = true;
-    writer.close().catch(() => {});
-  };
-  const off = instance.stdout.onLine((line) => {
-    if (closed || lagged) return;
-    const bytes = encoder.encode(`${line.replaceAll("\n", " ")}\n`);
-    backlog += bytes.length;
-    if (backlog > MATCHER_BACKLOG) {
-      lagged = true;
-      resolveLagged();
-      return;
-    }
-    writer.write(bytes).then(() => (backlog -= bytes.length), () => {});
-  });
-  instance.stdout.done.then(closeInput);
-  const answer = new Response(matcher.stdout).text().then((text) =>
-    text.startsWith("match") ? "match" as const : "no match" as const
-  );
+  const literal = literalPattern(pattern);
+  const matcher = literal ? literalMatcher(literal) : processMatcher(pattern, resolveLagged);
+  const off = instance.stdout.onLine((line) => matcher.offer(line));
+  instance.stdout.done.then(() => matcher.end());
   let timer: ReturnType<typeof setTimeout> | undefined;
   let settle: ReturnType<typeof setTimeout> | undefined;
   let onAbort = () => {};
   try {
     return await Promise.race([
-      answer,
+      matcher.answer,
       laggedNow,
       new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs))),
       new Promise<"aborted">((r) => {
@@ -906,7 +861,7 @@ async function matchReadyLine(
       }),
       // Once the target has exited, what it wrote is all there is (or soon: bounded).
       instance.waitExit(timeoutMs).then((s) => {
-        if (s) settle = setTimeout(closeInput, EXIT_SETTLE_MS);
+        if (s) settle = setTimeout(() => matcher.end(), EXIT_SETTLE_MS);
         return new Promise<never>(() => {});
       }),
     ]);
@@ -915,15 +870,7 @@ async function matchReadyLine(
     clearTimeout(settle);
     signal?.removeEventListener("abort", onAbort);
     off();
-    closed = true;
-    try {
-      matcher.kill("SIGKILL");
-    } catch {
-      // it has exited
-    }
-    await matcher.status;
-    await answer.catch(() => {});
-    writer.abort().catch(() => {});
+    await matcher.stop();
   }
 }
 
