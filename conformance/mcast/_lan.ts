@@ -21,7 +21,7 @@ import {
 import { type Instance, OutputCapture, startInstance } from "../../src/harness/target.ts";
 import { readProc } from "../../src/net/proc.ts";
 import { waitUntil } from "../../src/case/wait.ts";
-import { ownText, sockspecCommand } from "../../src/harness/sockspec_command.ts";
+import { cacheOwnPrograms, ownText, sockspecCommand } from "../../src/harness/sockspec_command.ts";
 import { errnoLine } from "../../src/python/errno.ts";
 
 /** SPEC §5: the tutorial's group and port. */
@@ -230,6 +230,8 @@ async function runSender(ctx: CaseContext, lan: Lan, group: string, port: number
 export async function runScenario(ctx: CaseContext): Promise<Scenario> {
   const group = ctx.target.properties.group ?? SPEC_GROUP;
   const port = SPEC_PORT;
+  // A receiver runs inside its namespace, where a URL sockspec was imported from is out of reach.
+  await cacheOwnPrograms();
   const t0 = performance.now();
   const lan = await createLan(["a", "b", "c"], {
     label: `sockspec-${Deno.pid}-${++lanCount}`,

@@ -85,3 +85,43 @@ export async function ownText(url: URL): Promise<string> {
   }
   return await res.text();
 }
+
+/** How long fetching the reference programs into the Deno cache may take, in ms. */
+const CACHE_PROGRAMS_MS = 120_000;
+let programsCached: Promise<void> | undefined;
+
+/**
+ * When sockspec was imported by URL, fetches the reference programs' modules into the Deno
+ * cache (once per process), so that one started where that URL cannot be reached still
+ * starts: inside a private network namespace, whose loopback is its own and which has no
+ * route out. Does nothing when sockspec runs from files. Rejects, naming the URL, when the
+ * modules cannot be fetched.
+ *
+ * @example
+ * ```ts
+ * import { cacheOwnPrograms } from "./sockspec_command.ts";
+ * await cacheOwnPrograms(); // at once from a checkout or the npm package
+ * ```
+ */
+export function cacheOwnPrograms(): Promise<void> {
+  if (!/^[a-z]+:/.test(PROGRAMS_PATH)) return Promise.resolve();
+  programsCached ??= (async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["cache", "--quiet", "--no-config", PROGRAMS_PATH],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), CACHE_PROGRAMS_MS);
+    const out = await child.output().finally(() => clearTimeout(timer));
+    if (!out.success) {
+      programsCached = undefined;
+      throw new Error(
+        `cannot fetch sockspec's programs from ${PROGRAMS_PATH} into the Deno cache (deno cache ${
+          out.signal ? `killed after ${CACHE_PROGRAMS_MS} ms` : `exited ${out.code}`
+        }): ${new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? ""}`,
+      );
+    }
+  })();
+  return programsCached;
+}

@@ -90,7 +90,7 @@ Deno.test("mod.ts imported by URL runs the reference targets green", async () =>
     const passed = results.filter((r) => r.verdict === "PASS").length;
     assert.ok(passed >= 20, `only ${passed} passed: ${line}`);
     // The servers ran from the URL: their modules came from this server, not from files.
-    for (const path of ["src/cli/main.ts", "src/reference/socketpair/socketpair.ts"]) {
+    for (const path of ["src/cli/programs.ts", "src/reference/socketpair/socketpair.ts"]) {
       assert.ok(served.has(path), `${path} was never fetched`);
     }
   } finally {
