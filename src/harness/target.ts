@@ -251,9 +251,13 @@ export class OutputCapture {
   #skim(text: string, from: number, at: number): number {
     const last = text.lastIndexOf("\n");
     if (last < from) return from;
-    const lines = text.slice(from, last).split("\n");
-    const kept = lines.slice(-TAIL_LINES);
-    this.lineCount += lines.length - kept.length;
+    let count = 0;
+    for (let nl = text.indexOf("\n", from); nl >= 0; nl = text.indexOf("\n", nl + 1)) count++;
+    // where the last TAIL_LINES complete lines begin (or `from`, for fewer)
+    let begin = last;
+    for (let k = 0; k < TAIL_LINES && begin >= from; k++) begin = text.lastIndexOf("\n", begin - 1);
+    const kept = text.slice(Math.max(begin + 1, from), last).split("\n");
+    this.lineCount += count - kept.length;
     for (const line of kept) this.#record(line.endsWith("\r") ? line.slice(0, -1) : line, at);
     return last + 1;
   }

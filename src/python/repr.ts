@@ -33,6 +33,45 @@ export function bytesRepr(data: Uint8Array): string {
   return out + quote;
 }
 
+/**
+ * Writes the UTF-8 of `prefix + bytesRepr(data) + suffix` into `out` at `at` and returns
+ * where it ends: the same text as {@linkcode bytesRepr}, without building strings (the
+ * reference echo server prints one such line per 16 bytes of a stream). `out` needs room for
+ * `prefix.length + 3 + 4 * data.length + suffix.length` bytes; `prefix` and `suffix` are
+ * ASCII.
+ *
+ * @example
+ * ```ts
+ * import { writeBytesRepr } from "./repr.ts";
+ * const out = new Uint8Array(64);
+ * const end = writeBytesRepr(new Uint8Array([0x61, 0x27, 0x0a]), out, 0, "received ", "\n");
+ * new TextDecoder().decode(out.subarray(0, end)); // "received b\"a'\\n\"\n"
+ * ```
+ */
+export function writeBytesRepr(
+  data: Uint8Array,
+  out: Uint8Array,
+  at: number,
+  prefix = "",
+  suffix = "",
+): number {
+  const quote = data.includes(0x27) && !data.includes(0x22) ? 0x22 : 0x27;
+  for (let i = 0; i < prefix.length; i++) out[at++] = prefix.charCodeAt(i);
+  out[at++] = 0x62; // b
+  out[at++] = quote;
+  for (const byte of data) {
+    if (byte === 0x27 && quote === 0x22) {
+      out[at++] = 0x27;
+      continue;
+    }
+    const escaped = ESCAPED_BYTES[byte];
+    for (let i = 0; i < escaped.length; i++) out[at++] = escaped[i];
+  }
+  out[at++] = quote;
+  for (let i = 0; i < suffix.length; i++) out[at++] = suffix.charCodeAt(i);
+  return at;
+}
+
 /** How each byte shows inside `b'...'` (a `'` escaped; `b"..."` shows it bare). */
 const ESCAPED: readonly string[] = Array.from({ length: 256 }, (_, byte) => {
   if (byte === 0x5c) return "\\\\";
@@ -43,6 +82,11 @@ const ESCAPED: readonly string[] = Array.from({ length: 256 }, (_, byte) => {
   if (byte < 0x20 || byte >= 0x7f) return "\\x" + HEX[byte >> 4] + HEX[byte & 15];
   return String.fromCharCode(byte);
 });
+
+/** {@linkcode ESCAPED} as ASCII bytes. */
+const ESCAPED_BYTES: readonly Uint8Array[] = ESCAPED.map((text) =>
+  Uint8Array.from(text, (c) => c.charCodeAt(0))
+);
 
 /**
  * Lowercase hex of bytes, as Python's `binascii.hexlify(data)` or `data.hex()` gives it.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bytesRepr, floatRepr, fromHex, PyFloat, pyRepr, toHex } from "./repr.ts";
+import { bytesRepr, floatRepr, fromHex, PyFloat, pyRepr, toHex, writeBytesRepr } from "./repr.ts";
 import { runPythonText, skipWithoutPython } from "../testdata/python_oracle.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -74,3 +74,23 @@ async function pythonRepr(data: Uint8Array): Promise<string | undefined> {
   const script = "import sys; print(repr(bytes.fromhex(sys.argv[1])), end='')";
   return await runPythonText(script, undefined, { args: [toHex(data)], timeoutMs: 10_000 });
 }
+
+Deno.test("writeBytesRepr writes exactly bytesRepr's text, with its prefix and suffix", () => {
+  const all = new Uint8Array(256).map((_, i) => i);
+  const samples = [
+    all,
+    new Uint8Array(0),
+    new TextEncoder().encode(`it's`),
+    new TextEncoder().encode(`it's "quoted"`),
+    new TextEncoder().encode(`\\\n\t\r'"`),
+  ];
+  let seed = 7;
+  for (let n = 0; n < 200; n++) {
+    samples.push(new Uint8Array(16).map(() => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24));
+  }
+  for (const data of samples) {
+    const out = new Uint8Array(20 + 4 * data.length);
+    const end = writeBytesRepr(data, out, 2, "got ", "!\n");
+    assert.equal(new TextDecoder().decode(out.subarray(2, end)), `got ${bytesRepr(data)}!\n`);
+  }
+});

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { bytesRepr } from "../../python/repr.ts";
+import { bytesRepr, writeBytesRepr } from "../../python/repr.ts";
 import type { StreamAddress } from "../../net/sockets.ts";
 import { peerName, serveStream, startupLine } from "../stream/server.ts";
 
@@ -129,9 +129,12 @@ export async function serveEcho(opts: EchoServerOptions): Promise<EchoServer> {
       await echoLoop(conn, buf, stallMs, (data) => {
         // The lines recv(chunk) in a loop would print for these bytes (it returns `chunk`
         // bytes while that many are waiting), so the transcript keeps the tutorial's chunks.
-        for (let at = 0; at < data.length; at += chunk) {
-          print(`received ${bytesRepr(data.subarray(at, at + chunk))}`);
-          print("sending data back to the client");
+        if (stdout) stdout.pushChunks(data, chunk);
+        else {
+          for (let at = 0; at < data.length; at += chunk) {
+            print(`received ${bytesRepr(data.subarray(at, at + chunk))}`);
+            print(SENDING_BACK);
+          }
         }
         if (first) stdout?.flush();
         first = false;
@@ -257,27 +260,46 @@ function closeConn(conn: Deno.Conn): void {
   }
 }
 
+/** The line the tutorial's server prints after each chunk it received. */
+const SENDING_BACK = "sending data back to the client";
+
 /** Transcript lines for stdout, written together once per event-loop turn (and on flush). */
 class LineBuffer {
-  #text = "";
+  #parts: Uint8Array[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #encoder = new TextEncoder();
 
   push(line: string): void {
-    this.#text += line + "\n";
+    this.#parts.push(this.#encoder.encode(line + "\n"));
+    this.#timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  /** The two lines per `chunk` bytes of `data` (received, sending back), built as bytes. */
+  pushChunks(data: Uint8Array, chunk: number): void {
+    const pieces = Math.ceil(data.length / chunk);
+    const out = new Uint8Array(pieces * (RECEIVED.length + TAIL.length + 3) + 4 * data.length);
+    let end = 0;
+    for (let at = 0; at < data.length; at += chunk) {
+      end = writeBytesRepr(data.subarray(at, at + chunk), out, end, RECEIVED, TAIL);
+    }
+    this.#parts.push(out.subarray(0, end));
     this.#timer ??= setTimeout(() => this.flush(), 0);
   }
 
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#text.length === 0) return;
-    const data = this.#encoder.encode(this.#text);
-    this.#text = "";
+    const parts = this.#parts;
+    this.#parts = [];
     try {
-      for (let off = 0; off < data.length;) off += Deno.stdout.writeSync(data.subarray(off));
+      for (const data of parts) {
+        for (let off = 0; off < data.length;) off += Deno.stdout.writeSync(data.subarray(off));
+      }
     } catch {
       // stdout is gone (the reader left): the transcript has nowhere to go
     }
   }
 }
+
+const RECEIVED = "received ";
+const TAIL = `\n${SENDING_BACK}\n`;
