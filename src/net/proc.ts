@@ -106,7 +106,13 @@ class ProcReader {
   readonly #child: Deno.ChildProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #pending = new Map<number, (reply: { value?: ProcAnswer; error?: string }) => void>();
+  /** Each waiting query's `settle`, by id, in the order sent, with when it was sent. */
+  readonly #pending = new Map<
+    number,
+    { settle: (reply: { value?: ProcAnswer; error?: string }) => void; at: number }
+  >();
+  /** One timer for all waiting queries (not one per query): fires when the oldest is overdue. */
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
   readonly #decoder = new TextDecoder();
   #next = 0;
   #buffered = "";
@@ -136,13 +142,14 @@ class ProcReader {
 
   async ask(query: ProcQuery): Promise<ProcAnswer> {
     const id = ++this.#next;
-    const replied = new Promise<{ value?: ProcAnswer; error?: string }>((resolve) =>
-      this.#pending.set(id, resolve)
+    const replied = new Promise<{ value?: ProcAnswer; error?: string }>((settle) =>
+      this.#pending.set(id, { settle, at: performance.now() })
     );
+    this.#watch();
     try {
       await this.#writer.write(new TextEncoder().encode(JSON.stringify({ id, ...query }) + "\n"));
       if (!this.#reading) this.#readReplies();
-      const reply = await withTimeout(replied, READER_ANSWER_MS, "the /proc reader's answer");
+      const reply = await replied;
       if (reply.error !== undefined) throw new Error(reply.error);
       return reply.value!;
     } catch (err) {
@@ -150,7 +157,24 @@ class ProcReader {
       throw err;
     } finally {
       this.#pending.delete(id);
+      if (this.#pending.size === 0) {
+        clearTimeout(this.#watchdog);
+        this.#watchdog = undefined;
+      }
     }
+  }
+
+  /** Breaks the reader when the oldest waiting query has had no answer for READER_ANSWER_MS. */
+  #watch(): void {
+    const oldest = this.#pending.values().next().value;
+    if (this.#watchdog !== undefined || !oldest) return;
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      const first = this.#pending.values().next().value;
+      if (first && performance.now() - first.at >= READER_ANSWER_MS) {
+        this.#break(`no answer within ${READER_ANSWER_MS} ms`);
+      } else this.#watch();
+    }, Math.max(0, oldest.at + READER_ANSWER_MS - performance.now()));
   }
 
   /** Reads replies while queries wait for one (so an idle reader has no read pending). */
@@ -165,7 +189,7 @@ class ProcReader {
         while ((end = this.#buffered.indexOf("\n")) >= 0) {
           const reply = JSON.parse(this.#buffered.slice(0, end));
           this.#buffered = this.#buffered.slice(end + 1);
-          this.#pending.get(reply.id)?.(reply);
+          this.#pending.get(reply.id)?.settle(reply);
         }
       }
     } catch (err) {
@@ -177,7 +201,7 @@ class ProcReader {
 
   #break(why: string): void {
     this.broken ??= why;
-    for (const settle of this.#pending.values()) settle({ error: this.broken });
+    for (const { settle } of this.#pending.values()) settle({ error: this.broken });
     try {
       this.#child.kill("SIGKILL");
     } catch {
