@@ -106,7 +106,8 @@ export interface MergeOptions {
  * once), or reports of runs over different targets or cases. Targets are matched by name
  * and manifest; a (target, case) pair given twice is an error, as are reports that
  * disagree on `--strict`. The merged report keeps each result as it was (expectations
- * included) and lists the parts in `mergedFrom`.
+ * included), is interrupted when a part was (with that part's signal), and lists the parts
+ * in `mergedFrom`.
  *
  * @example
  * ```ts
@@ -231,6 +232,9 @@ export function mergeReports(reports: readonly RunReport[], opts: MergeOptions =
     targets,
   };
   if (expectations.length) merged.expectations = expectations;
+  // the signal that interrupted a part (the first part's, when several were)
+  const interruption = reports.find((r) => r.interruption)?.interruption;
+  if (interruption) merged.interruption = { ...interruption };
   // one seed when every part ran with it (each result's re-run command keeps its own)
   const seeds = new Set(reports.map((r) => r.seed));
   if (seeds.size === 1 && reports[0].seed !== undefined) merged.seed = reports[0].seed;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { allCases } from "../../conformance/mod.ts";
 import { parseJsonReport } from "../reports/json.ts";
 import { parseManifest } from "./manifest.ts";
-import { type RunReport, summarize, verdicts } from "../reports/report.ts";
+import { byWhom, type RunReport, summarize, verdicts } from "../reports/report.ts";
 import { MergeError, mergeReports, parseShard, shardCases } from "./shard.ts";
 import { sampleReport } from "../testdata/sample_report.ts";
 import { ROOT, runCli } from "../testdata/run_cli.ts";
@@ -82,6 +82,19 @@ Deno.test("mergeReports: shards merge back to the unsharded verdicts, in order",
   assert.equal(merged.targets[0].results[1].rerun, whole.targets[0].results[1].rerun);
   parts[2].seed = 7;
   assert.equal(mergeReports(parts).seed, undefined);
+});
+
+Deno.test("mergeReports: a shard a signal interrupted keeps the merged report interrupted, by that signal", () => {
+  const whole = sampleReport();
+  const parts = [shard(whole, 1, 2), shard(whole, 2, 2)];
+  assert.equal(mergeReports(parts).interrupted, false);
+  assert.equal(mergeReports(parts).interruption, undefined);
+  parts[1].interrupted = true;
+  parts[1].interruption = { signal: "SIGTERM", exitCode: 143 };
+  const merged = mergeReports(parts);
+  assert.equal(merged.interrupted, true);
+  assert.deepEqual(merged.interruption, { signal: "SIGTERM", exitCode: 143 });
+  assert.equal(byWhom(merged), " by SIGTERM");
 });
 
 Deno.test("mergeReports: refuses missing, duplicate or mixed shards, overlaps and mixed --strict", () => {
