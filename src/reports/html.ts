@@ -25,11 +25,13 @@
  */
 
 import {
+  byWhom,
   type CaseResult,
   closingLine,
   expectationNote,
   judge,
   label,
+  leftProcessTargets,
   type RunReport,
   summarize,
   timeline,
@@ -209,8 +211,16 @@ export function htmlReport(report: RunReport): string {
 <p class="meta">${facts}</p>
 ${
     report.interrupted
-      ? `<p class="interrupted">The run was interrupted: this report is partial.</p>`
+      ? `<p class="interrupted">The run was interrupted${
+        esc(byWhom(report))
+      }: this report is partial.</p>`
       : ""
+  }${
+    leftProcessTargets(report).map((t) =>
+      `<p class="left">${
+        esc(t.name)
+      } left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence).</p>`
+    ).join("")
   }
 <ul class="legend">${
     LEGEND.map(([c, l, d]) => `<li><span class="chip ${c}">${l}</span> ${esc(d)}</li>`).join("")
@@ -245,7 +255,7 @@ h1 { font-size: 20px; margin: 0 0 4px; }
 .badge { font-size: 13px; padding: 2px 8px; border-radius: 4px; color: #fff; vertical-align: middle; }
 .badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
 .summary { font-weight: 600; margin: 2px 0; } .meta { color: #57606a; margin: 2px 0; font-size: 12px; }
-.interrupted { background: #fff4e5; border: 1px solid var(--warn); padding: 4px 8px; border-radius: 4px; }
+.interrupted, .left { background: #fff4e5; border: 1px solid var(--warn); padding: 4px 8px; border-radius: 4px; }
 .legend { list-style: none; padding: 0; margin: 6px 0; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; color: #57606a; }
 .chip { display: inline-block; min-width: 46px; text-align: center; padding: 1px 4px; border-radius: 3px; font-weight: 600; font-size: 11px; }
 .filter { font-size: 12px; }

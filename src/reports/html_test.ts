@@ -277,3 +277,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test("HTML: an interrupted run names the signal, and a target that left processes is named", () => {
+  const quiet = htmlReport(sampleReport());
+  assert.doesNotMatch(quiet, /class="interrupted"|class="left"/);
+  const report = { ...sampleReport(), interrupted: true };
+  report.interruption = { signal: "SIGTERM", exitCode: 143 };
+  report.targets[1].results[0].leftProcesses = 2;
+  report.targets[1].results[1].leftProcesses = 1;
+  const html = htmlReport(report);
+  assert.match(html, /The run was interrupted by SIGTERM: this report is partial\./);
+  const name = report.targets[1].name.replaceAll("&", "&amp;").replaceAll("<", "&lt;");
+  assert.ok(
+    html.includes(
+      `${name} left 3 process(es) running in 2 case(s); teardown killed them (see each case's evidence).`,
+    ),
+    "the left-behind line",
+  );
+});
