@@ -22,13 +22,13 @@ import { type Case, fail, inFamily, pass } from "../../src/case/case.ts";
 import {
   checkExchange,
   checkOrder,
-  commandLine,
   lastLine,
   leftBehind,
   LEFTOVER_GRACE_MS,
   runProgram,
   transcriptCase,
 } from "../../src/checks/program.ts";
+import { commandLine } from "../../src/net/proc.ts";
 
 export {
   checkExchange,
@@ -81,11 +81,14 @@ export const programCases: Case[] = inFamily("Socketpair program (SPEC §7)", [
       }
       const left = await leftBehind(ctx, program);
       if (left.length > 0) {
-        for (const pid of left) ctx.evidence.note(`left behind: pid ${pid}: ${commandLine(pid)}`);
+        const cmds = await Promise.all(
+          left.map(async (pid) => (await commandLine(pid, 160)) || "gone by now"),
+        );
+        left.forEach((pid, i) => ctx.evidence.note(`left behind: pid ${pid}: ${cmds[i]}`));
         return fail(
           `exited 0 after ${ms} ms but left ${left.length} process(es) running in its session ` +
             `${LEFTOVER_GRACE_MS} ms later: ${
-              left.map((pid) => `pid ${pid} (${commandLine(pid)})`).join(", ")
+              left.map((pid, i) => `pid ${pid} (${cmds[i]})`).join(", ")
             }; the harness kills them`,
           { exitCode: 0, leftovers: left.join(" ") },
         );

@@ -17,7 +17,6 @@
 
 import { type CaseContext, fail, type Outcome, pass } from "../case/case.ts";
 import type { Instance } from "../harness/target.ts";
-import { readProcSync } from "../net/proc.ts";
 import { bytesRepr } from "../python/repr.ts";
 import { match, socketpairTranscript } from "../transcript/transcript.ts";
 import { waitUntil } from "../case/wait.ts";
@@ -243,21 +242,6 @@ export async function leftBehind(ctx: CaseContext, program: Instance): Promise<n
     signal: ctx.signal,
   });
   return await program.leftovers();
-}
-
-/**
- * The command line of process `pid`, for messages (cut at 160 characters).
- *
- * @example
- * ```ts
- * import { commandLine } from "./program.ts";
- * commandLine(Deno.pid); // "deno test ..."
- * ```
- */
-export function commandLine(pid: number): string {
-  const argv = readProcSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
-  const text = argv.length ? argv.join(" ") : "(command line unreadable: it has exited)";
-  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }
 
 /**
