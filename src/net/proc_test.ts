@@ -112,3 +112,34 @@ Deno.test("processes() leaves out kernel threads, and keeps every user process",
     await child.status;
   }
 });
+
+Deno.test({
+  name:
+    "a reader that stops answering is given up after 10 s: it is killed, and queries answer by spawning",
+  ignore: !readerUsed,
+  async fn() {
+    const release = holdProcReader();
+    try {
+      await processes();
+      const [pid] = readerPids();
+      assert.ok(pid, "a reader runs while held");
+      Deno.kill(pid, "SIGSTOP"); // it still holds its pipes, but answers nothing
+      const started = performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const text = await Promise.race([
+        readProc("/proc/self/status"),
+        new Promise<string>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer within 20 s")), 20_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.match(text, /^Uid:/m);
+      const waited = performance.now() - started;
+      assert.ok(waited >= 9_900 && waited < 20_000, `answered after ${Math.round(waited)} ms`);
+      assert.deepEqual(readerPids(), [], "the stopped reader was killed");
+      assert.ok((await processes()).some((p) => p.pid === Deno.pid), "later queries answer");
+    } finally {
+      await release();
+    }
+    assert.deepEqual(readerPids(), []);
+  },
+});
