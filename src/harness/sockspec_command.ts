@@ -14,6 +14,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { runBounded } from "./netns.ts";
 
 /**
  * Where one of sockspec's own files is, as `deno run` and `cc` take it: a file path when
@@ -106,20 +107,16 @@ let programsCached: Promise<void> | undefined;
 export function cacheOwnPrograms(): Promise<void> {
   if (!/^[a-z]+:/.test(PROGRAMS_PATH)) return Promise.resolve();
   programsCached ??= (async () => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["cache", "--quiet", "--no-config", PROGRAMS_PATH],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const timer = setTimeout(() => child.kill("SIGKILL"), CACHE_PROGRAMS_MS);
-    const out = await child.output().finally(() => clearTimeout(timer));
-    if (!out.success) {
+    const out = await runBounded(
+      [Deno.execPath(), "cache", "--quiet", "--no-config", PROGRAMS_PATH],
+      { timeoutMs: CACHE_PROGRAMS_MS },
+    );
+    if (out.code !== 0) {
       programsCached = undefined;
       throw new Error(
         `cannot fetch sockspec's programs from ${PROGRAMS_PATH} into the Deno cache (deno cache ${
-          out.signal ? `killed after ${CACHE_PROGRAMS_MS} ms` : `exited ${out.code}`
-        }): ${new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? ""}`,
+          out.timedOut ? `killed after ${CACHE_PROGRAMS_MS} ms` : `exited ${out.code}`
+        }): ${out.stderr.trim().split("\n").at(-1) ?? ""}`,
       );
     }
   })();

@@ -9,6 +9,7 @@ import {
   tcpListeningPorts,
 } from "./proc.ts";
 import { listeningPorts } from "./_proc_direct.ts";
+import { withTimeout } from "./sockets.ts";
 
 /** The reader runs only where this process may not read /proc itself (no --allow-all). */
 const readerUsed = Deno.permissions.querySync({ name: "ffi" }).state !== "granted";
@@ -125,13 +126,7 @@ Deno.test({
       assert.ok(pid, "a reader runs while held");
       Deno.kill(pid, "SIGSTOP"); // it still holds its pipes, but answers nothing
       const started = performance.now();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const text = await Promise.race([
-        readProc("/proc/self/status"),
-        new Promise<string>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("no answer within 20 s")), 20_000);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const text = await withTimeout(readProc("/proc/self/status"), 20_000, "the answer");
       assert.match(text, /^Uid:/m);
       const waited = performance.now() - started;
       assert.ok(waited >= 9_900 && waited < 20_000, `answered after ${Math.round(waited)} ms`);

@@ -100,9 +100,7 @@ export function consoleReport(raw: RunReport, opts: ConsoleOptions = {}): string
     s.unexpectedPass
       ? `${s.unexpectedPass} case(s) passed that the expectations say should not: update the expectations file`
       : "",
-    ...leftProcessTargets(report).map((t) =>
-      `${t.name} left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence)`
-    ),
+    ...leftProcessTargets(report).map((t) => `${t.name} ${t.says}`),
     report.interrupted ? `the run was interrupted${byWhom(report)}: this report is partial` : "",
   ].filter(Boolean);
   out.push(...seedLine(report));

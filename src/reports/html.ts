@@ -216,11 +216,8 @@ ${
       }: this report is partial.</p>`
       : ""
   }${
-    leftProcessTargets(report).map((t) =>
-      `<p class="left">${
-        esc(t.name)
-      } left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence).</p>`
-    ).join("")
+    leftProcessTargets(report).map((t) => `<p class="left">${esc(t.name)} ${esc(t.says)}.</p>`)
+      .join("")
   }
 <ul class="legend">${
     LEGEND.map(([c, l, d]) => `<li><span class="chip ${c}">${l}</span> ${esc(d)}</li>`).join("")

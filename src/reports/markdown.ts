@@ -92,13 +92,7 @@ export function markdownReport(report: RunReport): string {
     out.push("> [!WARNING]", `> The run was interrupted${by}: this report is partial.`, "");
   }
   for (const t of leftProcessTargets(report)) {
-    out.push(
-      `> [!WARNING]`,
-      `> ${
-        md(t.name)
-      } left ${t.processes} process(es) running in ${t.cases} case(s); teardown killed them (see each case's evidence).`,
-      "",
-    );
+    out.push(`> [!WARNING]`, `> ${md(t.name)} ${t.says}.`, "");
   }
   out.push(
     "| Target | Passed | Failed | Skipped | Expected | Unexpected pass | Warnings | Total | Time |",

@@ -746,24 +746,29 @@ export function byWhom(report: RunReport): string {
 
 /**
  * The targets whose cases left processes running that teardown had to kill, with how many
- * processes in all: for the run summary.
+ * processes in all, and what the run summary says of each after the target's name (every
+ * reporter says the same, escaping the name its own way).
  *
  * @example
  * ```ts
  * import { leftProcessTargets } from "./report.ts";
  * import type { RunReport } from "./report.ts";
- * function summaryOfLeftovers(report: RunReport) {
- *   return leftProcessTargets(report); // [{ name: "my-daemon", processes: 3, cases: 3 }]
+ * function summaryOfLeftovers(report: RunReport): string[] {
+ *   // ["my-daemon left 3 process(es) running in 3 case(s); teardown killed them (…)"]
+ *   return leftProcessTargets(report).map((t) => `${t.name} ${t.says}`);
  * }
  * ```
  */
 export function leftProcessTargets(
   report: RunReport,
-): { name: string; processes: number; cases: number }[] {
+): { name: string; processes: number; cases: number; says: string }[] {
   return report.targets.flatMap((t) => {
     const hits = t.results.filter((r) => (r.leftProcesses ?? 0) > 0);
     if (hits.length === 0) return [];
     const processes = hits.reduce((n, r) => n + (r.leftProcesses ?? 0), 0);
-    return [{ name: t.name, processes, cases: hits.length }];
+    const cases = hits.length;
+    const says =
+      `left ${processes} process(es) running in ${cases} case(s); teardown killed them (see each case's evidence)`;
+    return [{ name: t.name, processes, cases, says }];
   });
 }
