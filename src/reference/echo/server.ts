@@ -262,6 +262,9 @@ function closeConn(conn: Deno.Conn): void {
 
 /** The line the tutorial's server prints after each chunk it received. */
 const SENDING_BACK = "sending data back to the client";
+/** What the transcript prints around each chunk's repr, as LineBuffer.pushChunks writes it. */
+const RECEIVED = "received ";
+const TAIL = `\n${SENDING_BACK}\n`;
 
 /** Transcript lines for stdout, written together once per event-loop turn (and on flush). */
 class LineBuffer {
@@ -300,6 +303,3 @@ class LineBuffer {
     }
   }
 }
-
-const RECEIVED = "received ";
-const TAIL = `\n${SENDING_BACK}\n`;
