@@ -75,8 +75,12 @@ Deno.test("measureThroughput counts what an echo server sends back", async () =>
   try {
     const sample = await measureThroughput(s.addr, QUICK);
     assert.ok(sample.bytes > 0, `bytes ${sample.bytes}`);
-    assert.ok(sample.seconds >= 0.14 && sample.seconds < 1, `seconds ${sample.seconds}`);
-    assert.ok(sample.totalBytes >= sample.bytes);
+    // The window runs from the first read at or after the warm-up to the first read at or
+    // after its nominal end, so on a busy machine it may be a little shorter than durationMs
+    // (CI once saw 139.6 ms of 150): only its bounds are certain.
+    const most = (QUICK.warmupMs + QUICK.durationMs + QUICK.timeoutMs) / 1000;
+    assert.ok(sample.seconds > 0 && sample.seconds < most, `seconds ${sample.seconds}`);
+    assert.ok(sample.totalBytes > sample.bytes, "the warm-up's bytes are not counted");
     assert.equal(sample.mbPerSecond, sample.bytes / sample.seconds / 1e6);
   } finally {
     await s.close();

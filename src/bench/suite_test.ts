@@ -18,8 +18,9 @@ Deno.test("timeSuite splits a case's time into start-up, own work and overhead",
     assert.ok(c.bodyMs >= 0 && c.overheadMs >= 0, JSON.stringify(c));
     assert.ok(Math.abs(c.startMs + c.bodyMs + c.overheadMs - c.totalMs) < 0.5);
   }
-  // echo/tcp/6 sleeps 20 ms after each of its three clients: its own work shows it.
-  assert.ok(timing.cases[1].bodyMs >= 60, `own work ${timing.cases[1].bodyMs} ms`);
+  // echo/tcp/6 sleeps 20 ms after each of its three clients: its own work shows it (less a
+  // margin for timer granularity; a timer never fires much before its time).
+  assert.ok(timing.cases[1].bodyMs >= 55, `own work ${timing.cases[1].bodyMs} ms`);
   const text = formatSuiteTiming(timing);
   assert.match(text, /^suite: 2 cases in /);
   assert.match(text, /echo\/tcp\s+2\s+\d+/);
