@@ -107,3 +107,38 @@ Deno.test("record cases: an attached server that decodes big-endian fails the va
     await server.close();
   }
 });
+
+Deno.test("record/*/3: a server that dies on a short record is explained the same way when the next connect is refused", async () => {
+  // It stops listening before it dies, so the case's next client is always refused (under
+  // load the tutorial server's exit can beat that connect, which then read only "refused").
+  const script = [
+    "import socket, struct, sys",
+    "s = socket.socket(socket.AF_UNIX if sys.argv[1] == 'unix' else socket.AF_INET)",
+    "s.bind(sys.argv[2] if sys.argv[1] == 'unix' else ('127.0.0.1', int(sys.argv[2])))",
+    "s.listen(1)",
+    "print('waiting for a connection', flush=True)",
+    "c, _ = s.accept()",
+    "s.close()",
+    "struct.unpack('I 2s f', c.recv(12))",
+  ].join("\n");
+  for (const t of ["tcp", "unix"] as const) {
+    const target = parseManifest({
+      name: `dies-closed-${t}`,
+      kind: "record",
+      transports: [t],
+      command: ["python3", "-c", script, t, t === "unix" ? "{path}" : "{port}"],
+      ready: { kind: "stdout", pattern: "^waiting for a connection$" },
+      properties: { format: "I 2s f", transcript: true },
+      timeoutMs: 1000,
+    }, `/x/dies-closed-${t}.json`);
+    const r = await runCase(target, recordCases(t)[2]);
+    assert.equal(r.verdict, "FAIL", r.message);
+    assert.match(r.message, /^after a short record \(4 of 12 bytes, then close\), the next client/);
+    assert.match(r.message, /refused/);
+    assert.match(r.message, /the server exited with code 1/);
+    assert.match(
+      r.message,
+      /its stderr ends with: struct\.error: unpack requires a buffer of 12 bytes/,
+    );
+  }
+});

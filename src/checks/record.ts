@@ -30,7 +30,8 @@ import {
 } from "../case/case.ts";
 import { step, type StreamTransport } from "./stream.ts";
 import { waitUntil } from "../case/wait.ts";
-import { errnoLine } from "../python/errno.ts";
+import { stepOf } from "../case/evidence.ts";
+import { errnoCode, errnoLine } from "../python/errno.ts";
 import { toHex } from "../python/repr.ts";
 import {
   closeQuietly,
@@ -337,7 +338,16 @@ export async function expectDecoded(
   lead: string,
   anyValues = false,
 ): Promise<Seen> {
-  const seen = await exchange(ctx, server, t, plan, parts);
+  let seen: Seen;
+  try {
+    seen = await exchange(ctx, server, t, plan, parts);
+  } catch (err) {
+    // The connect was refused or not answered: a server that died (on the record before, as
+    // record/N/3's short one) gets the same account as when it died after this connect.
+    if (errnoCode(err) === undefined && !(err instanceof TimeoutError)) throw err;
+    const what = stepOf(err) ?? "its connect";
+    throw new Failure(`${lead}: ${what} failed: ${errnoLine(err)}${await context(server)}`);
+  }
   finish(ctx, plan, server);
   const why = problems(plan, seen, ctx.timeoutMs, anyValues);
   if (why.length > 0) {
