@@ -3,57 +3,113 @@
  *
  * Every `fixtures/**\/NAME.expect.json` maps manifests (relative to the file) to the verdict
  * each listed case must give (`"*"`: every other applicable MUST case). Each manifest is a
- * Deno test and each case a step. A coverage test fails unless every MUST and SHOULD case
- * is expected to FAIL against at least one broken fixture under `fixtures/broken/`, and
- * every INFO case has an expectation on its observed values somewhere.
+ * Deno test and each case a step; the pairs run once, together, through the runner, as
+ * `sockspec check` runs them (see `results`). A coverage test fails unless every MUST and
+ * SHOULD case is expected to FAIL against at least one broken fixture under
+ * `fixtures/broken/`, and every INFO case has an expectation on its observed values
+ * somewhere.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { allCases } from "./mod.ts";
-import { expectationFor, loadExpectFiles } from "../src/harness/expectations.ts";
-import { loadTargets } from "../src/harness/manifest.ts";
+import { type Case } from "../src/case/mod.ts";
+import { expectationFor, type ExpectFile, loadExpectFiles } from "../src/harness/expectations.ts";
+import { loadTargets, type Target } from "../src/harness/manifest.ts";
 import { matches } from "../src/harness/select.ts";
-import { applicableCases, runCase } from "../src/harness/runner.ts";
-import { mismatch } from "../src/reports/report.ts";
+import { applicableCases, pinnedTarget, runAll } from "../src/harness/runner.ts";
+import { type CaseResult, mismatch } from "../src/reports/report.ts";
+import { defaultJobs } from "../src/cli/check.ts";
 
 const root = new URL("../fixtures/", import.meta.url).pathname;
 const files = await loadExpectFiles(root);
 
-for (const file of files) {
-  for (const entry of file.entries) {
-    Deno.test(`fixture ${entry.manifest.slice(root.length)} (${file.path.slice(root.length)})`, async (t) => {
-      // `m.json#service` is one service of a manifest with services.
-      const targets = await loadTargets(entry.manifest.replace(/#[^/]*$/, ""));
-      const target = targets.find((t) => t.source === entry.manifest)!;
-      assert.ok(target, `${file.path}: no target ${entry.manifest}`);
-      const cases = applicableCases(target, allCases).filter((c) =>
-        expectationFor([file], target.source, c.id, c.level) !== undefined
+/** One manifest entry of an expect file, with its target (undefined: it did not load). */
+interface Fixture {
+  file: ExpectFile;
+  manifest: string;
+  target?: Target;
+  problem?: string;
+}
+
+const fixtures: Fixture[] = await Promise.all(
+  files.flatMap((file) =>
+    file.entries.map(async ({ manifest }): Promise<Fixture> => {
+      try {
+        // `m.json#service` is one service of a manifest with services.
+        const targets = await loadTargets(manifest.replace(/#[^/]*$/, ""));
+        const target = targets.find((t) => t.source === manifest);
+        return target ? { file, manifest, target } : {
+          file,
+          manifest,
+          problem: `${file.path}: no target ${manifest}`,
+        };
+      } catch (err) {
+        return { file, manifest, problem: `${file.path}: ${(err as Error).message}` };
+      }
+    })
+  ),
+);
+
+/** Whether a fixture's expect file says something about this case. */
+function expected(f: Fixture, c: Case): boolean {
+  return expectationFor([f.file], f.manifest, c.id, c.level) !== undefined;
+}
+
+/**
+ * Every (fixture, case) pair runs once, through the one runner, `defaultJobs()` at a time as
+ * the CLI does (targets on a fixed port or path afterwards, one case at a time); each test
+ * below judges its own fixture's results. Started by the first test that needs it.
+ */
+let batch: Promise<Map<Target, CaseResult[]>> | undefined;
+function results(): Promise<Map<Target, CaseResult[]>> {
+  batch ??= (async () => {
+    const byTarget = new Map<Target, CaseResult[]>();
+    const loaded = fixtures.filter((f) => f.target);
+    const chosen = new Map(loaded.map((f) => [f.target!, f]));
+    const select = (c: Case, t: Target) => expected(chosen.get(t)!, c);
+    const free = loaded.filter((f) => !pinnedTarget(f.target!)).map((f) => f.target!);
+    const pinned = loaded.filter((f) => pinnedTarget(f.target!)).map((f) => f.target!);
+    for (const [group, jobs] of [[free, defaultJobs()], [pinned, 1]] as const) {
+      const report = await runAll(group, allCases, { jobs, select });
+      report.targets.forEach((t, i) => byTarget.set(group[i], t.results));
+    }
+    return byTarget;
+  })();
+  return batch;
+}
+
+for (const f of fixtures) {
+  Deno.test(`fixture ${f.manifest.slice(root.length)} (${f.file.path.slice(root.length)})`, async (t) => {
+    assert.ok(f.target, f.problem);
+    const target = f.target;
+    const entry = f.file.entries.find((e) => e.manifest === f.manifest)!;
+    const cases = applicableCases(target, allCases).filter((c) => expected(f, c));
+    for (const id of Object.keys(entry.cases)) {
+      assert.ok(
+        cases.some((c) => matches(id, c.id)),
+        `${f.file.path}: case ${id} does not apply to ${target.name} or does not exist`,
       );
-      for (const id of Object.keys(entry.cases)) {
-        assert.ok(
-          cases.some((c) => matches(id, c.id)),
-          `${file.path}: case ${id} does not apply to ${target.name} or does not exist`,
-        );
-      }
-      for (const c of cases) {
-        await t.step(`${c.id} ${c.level}`, async () => {
-          const want = expectationFor([file], target.source, c.id, c.level)!;
-          const result = await runCase(target, c);
-          const where = `${target.name} ${c.id}: ${result.verdict}: ${result.message}`;
-          // report.ts's mismatch is the one judge of "does this result fit its expectation".
-          const why = mismatch({
-            ...result,
-            expected: want.verdict,
-            expectedMessage: want.message,
-            expectedObserved: want.observed,
-          });
-          assert.equal(why, undefined, `${where}\n${why}`);
+    }
+    const got = (await results()).get(target)!;
+    for (const c of cases) {
+      await t.step(`${c.id} ${c.level}`, () => {
+        const want = expectationFor([f.file], target.source, c.id, c.level)!;
+        const result = got.find((r) => r.id === c.id);
+        assert.ok(result, `${target.name} ${c.id}: the runner gave no result (not applicable?)`);
+        const where = `${target.name} ${c.id}: ${result.verdict}: ${result.message}`;
+        // report.ts's mismatch is the one judge of "does this result fit its expectation".
+        const why = mismatch({
+          ...result,
+          expected: want.verdict,
+          expectedMessage: want.message,
+          expectedObserved: want.observed,
         });
-      }
-    });
-  }
+        assert.equal(why, undefined, `${where}\n${why}`);
+      });
+    }
+  });
 }
 
 Deno.test("every MUST and SHOULD case is flagged by a broken fixture; every INFO case's value is checked", () => {

@@ -62,8 +62,8 @@ const WIRE_LINE_CHARS = 200;
 export interface RunOptions {
   /** SHOULD failures fail the run. */
   strict?: boolean;
-  /** Which cases to run (default: all that apply). */
-  select?: (c: Case) => boolean;
+  /** Which cases to run, given each applicable case and its target (default: all). */
+  select?: (c: Case, target: Target) => boolean;
   /** Aborting it stops the run after tearing down the current case (Ctrl-C). */
   signal?: AbortSignal;
   /** Called before each case. */
@@ -377,7 +377,7 @@ export async function runTarget(
   opts: RunOptions = {},
 ): Promise<TargetReport> {
   const started = performance.now();
-  const chosen = applicableCases(target, cases).filter((c) => opts.select?.(c) ?? true);
+  const chosen = applicableCases(target, cases).filter((c) => opts.select?.(c, target) ?? true);
   const results: CaseResult[] = [];
   for (const [i, c] of chosen.entries()) {
     if (opts.signal?.aborted) break;

@@ -47,9 +47,10 @@ export function parseShard(text: string): ShardInfo {
 }
 
 /**
- * The cases each target runs: its applicable cases that `select` keeps and, with `shard`,
- * only those whose (target, case) pair falls in that shard. One array per target, in
- * target order (empty when the shard has none of that target's cases).
+ * The cases each target runs: its applicable cases that `select` keeps (it is given the case
+ * and the target) and, with `shard`, only those whose (target, case) pair falls in that
+ * shard. One array per target, in target order (empty when the shard has none of that
+ * target's cases).
  *
  * @example
  * ```ts
@@ -62,12 +63,12 @@ export function parseShard(text: string): ShardInfo {
 export function shardCases(
   targets: readonly Target[],
   cases: readonly Case[],
-  select: (c: Case) => boolean,
+  select: (c: Case, target: Target) => boolean,
   shard?: ShardInfo,
 ): Case[][] {
   let k = 0;
   return targets.map((target) =>
-    applicableCases(target, cases).filter(select).filter(() => {
+    applicableCases(target, cases).filter((c) => select(c, target)).filter(() => {
       const mine = !shard || k % shard.count === shard.index - 1;
       k++;
       return mine;

@@ -45,6 +45,9 @@ Deno.test("shardCases splits (target, case) pairs round-robin: disjoint, complet
   // The selection applies before the split.
   const must = shardCases(targets, allCases, (c) => c.level === "MUST", { index: 1, count: 2 });
   assert.ok(must.flat().every((c) => c.level === "MUST"));
+  // select sees the target too: a different choice per target.
+  const firstOnly = shardCases(targets, allCases, (_, t) => t === targets[0]);
+  assert.deepEqual(firstOnly.map((p) => p.length > 0), targets.map((_, i) => i === 0));
 });
 
 function shard(report: RunReport, index: number, count: number): RunReport {
