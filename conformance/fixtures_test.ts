@@ -15,7 +15,12 @@
 import assert from "node:assert/strict";
 import { allCases } from "./mod.ts";
 import { type Case } from "../src/case/mod.ts";
-import { expectationFor, type ExpectFile, loadExpectFiles } from "../src/harness/expectations.ts";
+import {
+  expectationFor,
+  type ExpectEntry,
+  type ExpectFile,
+  loadExpectFiles,
+} from "../src/harness/expectations.ts";
 import { loadTargets, type Target } from "../src/harness/manifest.ts";
 import { matches } from "../src/harness/select.ts";
 import { applicableCases, pinnedTarget, runAll } from "../src/harness/runner.ts";
@@ -25,28 +30,25 @@ import { defaultJobs } from "../src/cli/check.ts";
 const root = new URL("../fixtures/", import.meta.url).pathname;
 const files = await loadExpectFiles(root);
 
-/** One manifest entry of an expect file, with its target (undefined: it did not load). */
+/** One manifest entry of an expect file, with its target, or why that did not load. */
 interface Fixture {
   file: ExpectFile;
-  manifest: string;
+  entry: ExpectEntry;
   target?: Target;
   problem?: string;
 }
 
 const fixtures: Fixture[] = await Promise.all(
   files.flatMap((file) =>
-    file.entries.map(async ({ manifest }): Promise<Fixture> => {
+    file.entries.map(async (entry): Promise<Fixture> => {
       try {
         // `m.json#service` is one service of a manifest with services.
-        const targets = await loadTargets(manifest.replace(/#[^/]*$/, ""));
-        const target = targets.find((t) => t.source === manifest);
-        return target ? { file, manifest, target } : {
-          file,
-          manifest,
-          problem: `${file.path}: no target ${manifest}`,
-        };
+        const targets = await loadTargets(entry.manifest.replace(/#[^/]*$/, ""));
+        const target = targets.find((t) => t.source === entry.manifest);
+        const problem = target ? undefined : `${file.path}: no target ${entry.manifest}`;
+        return { file, entry, target, problem };
       } catch (err) {
-        return { file, manifest, problem: `${file.path}: ${(err as Error).message}` };
+        return { file, entry, problem: `${file.path}: ${(err as Error).message}` };
       }
     })
   ),
@@ -54,23 +56,25 @@ const fixtures: Fixture[] = await Promise.all(
 
 /** Whether a fixture's expect file says something about this case. */
 function expected(f: Fixture, c: Case): boolean {
-  return expectationFor([f.file], f.manifest, c.id, c.level) !== undefined;
+  return expectationFor([f.file], f.entry.manifest, c.id, c.level) !== undefined;
 }
 
 /**
  * Every (fixture, case) pair runs once, through the one runner, `defaultJobs()` at a time as
  * the CLI does (targets on a fixed port or path afterwards, one case at a time); each test
- * below judges its own fixture's results. Started by the first test that needs it.
+ * below judges its own fixture's results. Started by the first test that needs it, so a
+ * `--filter` still runs every pair (about 50 s); for one fixture, `deno task check --target
+ * fixtures/...json` is quicker.
  */
 let batch: Promise<Map<Target, CaseResult[]>> | undefined;
 function results(): Promise<Map<Target, CaseResult[]>> {
   batch ??= (async () => {
     const byTarget = new Map<Target, CaseResult[]>();
-    const loaded = fixtures.filter((f) => f.target);
-    const chosen = new Map(loaded.map((f) => [f.target!, f]));
-    const select = (c: Case, t: Target) => expected(chosen.get(t)!, c);
-    const free = loaded.filter((f) => !pinnedTarget(f.target!)).map((f) => f.target!);
-    const pinned = loaded.filter((f) => pinnedTarget(f.target!)).map((f) => f.target!);
+    const of = new Map(fixtures.filter((f) => f.target).map((f) => [f.target!, f]));
+    const select = (c: Case, t: Target) => expected(of.get(t)!, c);
+    const targets = [...of.keys()];
+    const free = targets.filter((t) => !pinnedTarget(t));
+    const pinned = targets.filter(pinnedTarget);
     for (const [group, jobs] of [[free, defaultJobs()], [pinned, 1]] as const) {
       const report = await runAll(group, allCases, { jobs, select });
       report.targets.forEach((t, i) => byTarget.set(group[i], t.results));
@@ -81,10 +85,9 @@ function results(): Promise<Map<Target, CaseResult[]>> {
 }
 
 for (const f of fixtures) {
-  Deno.test(`fixture ${f.manifest.slice(root.length)} (${f.file.path.slice(root.length)})`, async (t) => {
+  Deno.test(`fixture ${f.entry.manifest.slice(root.length)} (${f.file.path.slice(root.length)})`, async (t) => {
     assert.ok(f.target, f.problem);
-    const target = f.target;
-    const entry = f.file.entries.find((e) => e.manifest === f.manifest)!;
+    const { target, entry } = f;
     const cases = applicableCases(target, allCases).filter((c) => expected(f, c));
     for (const id of Object.keys(entry.cases)) {
       assert.ok(
