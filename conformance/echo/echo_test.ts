@@ -41,7 +41,7 @@ const messages: [string, string, RegExp][] = [
   [
     "echo-shared-pipe.json",
     "echo/tcp/7",
-    /^the second client received \d+ bytes sent by the first \(from its byte \d+: b'.*'…\) besides its own 27 bytes$/,
+    /^the second client received \d+ bytes sent by the first \(from its byte \d+: b(?:'.*'|".*")…\) besides its own 27 bytes$/,
   ],
   [
     "echo-one-exchange.json",
