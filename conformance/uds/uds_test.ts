@@ -21,6 +21,8 @@ import { commandExists, parseManifest } from "../../src/harness/manifest.ts";
 import { currentUid, processesSync, readProcSync } from "../../src/net/proc.ts";
 import { runCase } from "../../src/harness/runner.ts";
 import { familyOf } from "../../src/case/case.ts";
+import { accepts, echoFailure } from "../../src/checks/node.ts";
+import { waitUntil } from "../../src/case/wait.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const decoder = new TextDecoder();
@@ -243,6 +245,36 @@ for (
         r.message.includes(`but did not echo: ${cause}`),
         `the message gives the cause (${cause}): ${r.message}`,
       );
+    },
+  });
+
+  // The case's readiness wait may connect and close before it echoes; the fixture must
+  // answer the echo after such a probe, or the message above depends on timing.
+  Deno.test({
+    name: `the wrong-echo fixture (mode ${mode}) outlives a connect-and-close probe`,
+    ignore: !commandExists("python3"),
+    async fn() {
+      const dir = await Deno.makeTempDir({ prefix: "sockspec-test-" });
+      const path = `${dir}/sock`;
+      const child = new Deno.Command("python3", {
+        args: [WRONG_ECHO, mode, path],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      try {
+        const up = await waitUntil(() => accepts(path, 500), { timeoutMs: 5000, intervalMs: 20 });
+        assert.ok(up, `the fixture did not accept at ${path} within 5000 ms`);
+        assert.ok(await accepts(path, 500), "a second probe is accepted too");
+        assert.equal(await echoFailure(path, "after the stale node", 1000), cause);
+      } finally {
+        try {
+          child.kill();
+        } catch { /* it exited by itself: its stderr says why */ }
+        const { stderr } = await child.output();
+        await Deno.remove(dir, { recursive: true });
+        assert.doesNotMatch(new TextDecoder().decode(stderr), /Error/);
+      }
     },
   });
 }
