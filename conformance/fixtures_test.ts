@@ -54,9 +54,9 @@ const fixtures: Fixture[] = await Promise.all(
   ),
 );
 
-/** Whether a fixture's expect file says something about this case. */
-function expected(f: Fixture, c: Case): boolean {
-  return expectationFor([f.file], f.entry.manifest, c.id, c.level) !== undefined;
+/** What a fixture's expect file says of this case (undefined: nothing). */
+function expectation(f: Fixture, c: Case) {
+  return expectationFor([f.file], f.entry.manifest, c.id, c.level);
 }
 
 /**
@@ -71,7 +71,7 @@ function results(): Promise<Map<Target, CaseResult[]>> {
   batch ??= (async () => {
     const byTarget = new Map<Target, CaseResult[]>();
     const of = new Map(fixtures.filter((f) => f.target).map((f) => [f.target!, f]));
-    const select = (c: Case, t: Target) => expected(of.get(t)!, c);
+    const select = (c: Case, t: Target) => expectation(of.get(t)!, c) !== undefined;
     const targets = [...of.keys()];
     const free = targets.filter((t) => !pinnedTarget(t));
     const pinned = targets.filter(pinnedTarget);
@@ -88,7 +88,7 @@ for (const f of fixtures) {
   Deno.test(`fixture ${f.entry.manifest.slice(root.length)} (${f.file.path.slice(root.length)})`, async (t) => {
     assert.ok(f.target, f.problem);
     const { target, entry } = f;
-    const cases = applicableCases(target, allCases).filter((c) => expected(f, c));
+    const cases = applicableCases(target, allCases).filter((c) => expectation(f, c) !== undefined);
     for (const id of Object.keys(entry.cases)) {
       assert.ok(
         cases.some((c) => matches(id, c.id)),
@@ -98,7 +98,7 @@ for (const f of fixtures) {
     const got = (await results()).get(target)!;
     for (const c of cases) {
       await t.step(`${c.id} ${c.level}`, () => {
-        const want = expectationFor([f.file], target.source, c.id, c.level)!;
+        const want = expectation(f, c)!;
         const result = got.find((r) => r.id === c.id);
         assert.ok(result, `${target.name} ${c.id}: the runner gave no result (not applicable?)`);
         const where = `${target.name} ${c.id}: ${result.verdict}: ${result.message}`;

@@ -17,12 +17,12 @@
 
 import assert from "node:assert/strict";
 import { PROBE_UID, udsLifecycleCases } from "./uds.ts";
-import { commandExists, parseManifest } from "../../src/harness/manifest.ts";
+import { commandExists, parseManifest, type Target } from "../../src/harness/manifest.ts";
 import { currentUid, processesSync, readProcSync } from "../../src/net/proc.ts";
 import { runCase } from "../../src/harness/runner.ts";
 import { familyOf } from "../../src/case/case.ts";
 import { accepts, echoFailure } from "../../src/checks/node.ts";
-import { waitUntil } from "../../src/case/wait.ts";
+import { withServer } from "../../src/testdata/with_server.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const decoder = new TextDecoder();
@@ -217,6 +217,17 @@ Deno.test({
 /** A Unix socket server that answers each client wrongly (fixtures/python/uds_wrong_echo.py). */
 const WRONG_ECHO = new URL("../../fixtures/python/uds_wrong_echo.py", import.meta.url).pathname;
 
+/** The fixture as a target, in one of its modes. */
+function wrongEcho(mode: string): Target {
+  return parseManifest({
+    name: `wrong-echo-${mode}`,
+    kind: "stream-echo",
+    transports: ["unix"],
+    command: ["python3", WRONG_ECHO, mode, "{path}"],
+    timeoutMs: 1000,
+  }, "/test/wrong-echo.json");
+}
+
 for (
   const [mode, cause] of [
     ["upper", "sent b'after the stale node', got b'AFTER THE STALE NODE'"],
@@ -231,15 +242,8 @@ for (
     name: `uds/lifecycle/2 says why the echo failed (server mode ${mode})`,
     ignore: !commandExists("python3"),
     async fn() {
-      const target = parseManifest({
-        name: `wrong-echo-${mode}`,
-        kind: "stream-echo",
-        transports: ["unix"],
-        command: ["python3", WRONG_ECHO, mode, "{path}"],
-        timeoutMs: 1000,
-      }, "/test/wrong-echo.json");
       const c = udsLifecycleCases.find((c) => c.id === "uds/lifecycle/2")!;
-      const r = await runCase(target, c);
+      const r = await runCase(wrongEcho(mode), c);
       assert.equal(r.verdict, "FAIL", r.message);
       assert.ok(
         r.message.includes(`but did not echo: ${cause}`),
@@ -254,27 +258,13 @@ for (
     name: `the wrong-echo fixture (mode ${mode}) outlives a connect-and-close probe`,
     ignore: !commandExists("python3"),
     async fn() {
-      const dir = await Deno.makeTempDir({ prefix: "sockspec-test-" });
-      const path = `${dir}/sock`;
-      const child = new Deno.Command("python3", {
-        args: [WRONG_ECHO, mode, path],
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      try {
-        const up = await waitUntil(() => accepts(path, 500), { timeoutMs: 5000, intervalMs: 20 });
-        assert.ok(up, `the fixture did not accept at ${path} within 5000 ms`);
-        assert.ok(await accepts(path, 500), "a second probe is accepted too");
+      await withServer(wrongEcho(mode), async (server) => {
+        const path = server.path!;
+        assert.ok(await accepts(path, 500), `a connect-and-close probe of ${path} is accepted`);
         assert.equal(await echoFailure(path, "after the stale node", 1000), cause);
-      } finally {
-        try {
-          child.kill();
-        } catch { /* it exited by itself: its stderr says why */ }
-        const { stderr } = await child.output();
-        await Deno.remove(dir, { recursive: true });
-        assert.doesNotMatch(new TextDecoder().decode(stderr), /Error/);
-      }
+        assert.ok(server.running, `the fixture died: ${server.describe()}`);
+        assert.equal(server.stderr.text(), "", "the fixture reported no client error");
+      });
     },
   });
 }
